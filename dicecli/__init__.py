@@ -1,0 +1,39 @@
+"""dicecli: score segmentation masks against expert references.
+
+The public API is imported lazily so that ``dicecli --help`` starts without numpy or pandas.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from dicecli._version import __version__
+
+if TYPE_CHECKING:
+    from dicecli.api import RunResult, describe_mask, score_cases, score_pair
+    from dicecli.io import load_mask
+
+__all__ = [
+    "RunResult",
+    "__version__",
+    "describe_mask",
+    "load_mask",
+    "score_cases",
+    "score_pair",
+]
+
+_LAZY = {
+    "RunResult": "dicecli.api",
+    "describe_mask": "dicecli.api",
+    "score_cases": "dicecli.api",
+    "score_pair": "dicecli.api",
+    "load_mask": "dicecli.io",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'dicecli' has no attribute {name!r}")

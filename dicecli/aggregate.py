@@ -1,0 +1,139 @@
+"""Per-case rows and per-label summaries (pandas), all derived from the case tallies."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dicecli.metrics import (
+    METRICS,
+    dice_from_totals,
+    empty_situation,
+    overlap_metrics,
+    region_counts,
+)
+from dicecli.models import CaseTally, Region, ScoreOptions, SoftTally
+
+#: Columns of the per-case table, in order (the CSV contract; README "CSV columns").
+CASE_COLUMNS = (
+    "case",
+    "label",
+    "values",
+    *METRICS,
+    "tp",
+    "fp",
+    "fn",
+    "tn",
+    "pred_volume_ml",
+    "ref_volume_ml",
+    "volume_diff_ml",
+    "empty",
+    "pred_path",
+    "gt_path",
+)
+
+#: Statistics reported for every metric in the summary, in order.
+STATS = ("n_valid", "mean", "std", "median", "q1", "q3", "min", "max")
+
+#: Columns of the per-label summary, in order.
+SUMMARY_COLUMNS = (
+    "label",
+    "values",
+    "n",
+    "pooled_dice",
+    "n_both_empty",
+    "n_ref_empty",
+    "n_pred_empty",
+    *(f"{m}_{s}" for m in METRICS for s in STATS),
+)
+
+
+def run_values(tallies: Sequence[CaseTally]) -> set[int]:
+    """Every label value present in any reference or (hard) prediction of the run."""
+    present: set[int] = set()
+    for t in tallies:
+        present.update(int(v) for v in t.tally.ref_values)
+        if not isinstance(t.tally, SoftTally):
+            present.update(int(v) for v in t.tally.pred_values)
+    return present
+
+
+def case_rows(
+    tallies: Sequence[CaseTally], regions: Sequence[Region], options: ScoreOptions
+) -> pd.DataFrame:
+    """One row per (case, region) with counts, metrics, volumes and the empty situation."""
+    rows: list[dict[str, Any]] = []
+    for t in tallies:
+        for region in regions:
+            counts = region_counts(t.tally, region, options.ignore_label)
+            metrics = overlap_metrics(counts, options.empty, options.smooth)
+            vol = t.voxel_volume_ml
+            pred_ml = counts.pred * vol if vol is not None else math.nan
+            ref_ml = counts.ref * vol if vol is not None else math.nan
+            rows.append(
+                {
+                    "case": t.case,
+                    "label": region.name,
+                    "values": region.spec,
+                    **metrics,
+                    "tp": counts.tp,
+                    "fp": counts.fp,
+                    "fn": counts.fn,
+                    "tn": counts.tn,
+                    "pred_volume_ml": pred_ml,
+                    "ref_volume_ml": ref_ml,
+                    "volume_diff_ml": pred_ml - ref_ml,
+                    "empty": empty_situation(counts),
+                    "pred_path": t.pred_path,
+                    "gt_path": t.gt_path,
+                }
+            )
+    frame = pd.DataFrame(rows, columns=list(CASE_COLUMNS))
+    if not options.soft:
+        frame = frame.astype(dict.fromkeys(("tp", "fp", "fn", "tn"), "int64"))
+    return frame
+
+
+def summarise(cases: pd.DataFrame, regions: Sequence[Region]) -> pd.DataFrame:
+    """Per region: n, pooled (micro) Dice, empty-situation counts, and for every metric the
+    count of valid values and mean, std (ddof=1), median, quartiles, min and max (NaN excluded)."""
+    out: list[dict[str, Any]] = []
+    for region in regions:
+        part = cases[cases["label"] == region.name]
+        row: dict[str, Any] = {
+            "label": region.name,
+            "values": region.spec,
+            "n": len(part),
+            "pooled_dice": dice_from_totals(
+                float(part["tp"].sum()), float(part["fp"].sum()), float(part["fn"].sum())
+            ),
+            "n_both_empty": int((part["empty"] == "both").sum()),
+            "n_ref_empty": int((part["empty"] == "reference").sum()),
+            "n_pred_empty": int((part["empty"] == "prediction").sum()),
+        }
+        for metric in METRICS:
+            row.update(_stats(metric, part[metric].to_numpy(dtype=float)))
+        out.append(row)
+    return pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
+
+
+def _stats(metric: str, values: np.ndarray) -> dict[str, float]:
+    valid = values[~np.isnan(values)]
+    if valid.size == 0:
+        stats = dict.fromkeys(STATS[1:], math.nan)
+    else:
+        q1, median, q3 = np.percentile(valid, [25, 50, 75])
+        stats = {
+            "mean": float(valid.mean()),
+            "std": float(valid.std(ddof=1)) if valid.size > 1 else math.nan,
+            "median": float(median),
+            "q1": float(q1),
+            "q3": float(q3),
+            "min": float(valid.min()),
+            "max": float(valid.max()),
+        }
+    return {f"{metric}_n_valid": valid.size, **{f"{metric}_{k}": v for k, v in stats.items()}}

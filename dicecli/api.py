@@ -1,0 +1,217 @@
+"""The Python API: score folders, manifests or single pairs; the CLI is a client of this module."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from dicecli.errors import DiceCliError, NoCasesError, UsageError
+from dicecli.models import CaseFailure, CasePair, CaseTally, Region, ScoreOptions
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dicecli.pairing import Pairing
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of a run: ``cases`` (one row per case and label), ``summary`` (one row per
+    label), ``errors`` (cases that could not be scored) and what was skipped or warned about."""
+
+    cases: pd.DataFrame
+    summary: pd.DataFrame
+    errors: tuple[CaseFailure, ...]
+    regions: tuple[Region, ...]
+    options: ScoreOptions
+    backend: str
+    warnings: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    unmatched_predictions: tuple[str, ...] = ()
+    sources: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when every case was scored."""
+        return not self.errors
+
+
+def score_cases(
+    pred: str | os.PathLike[str] | None = None,
+    gt: str | os.PathLike[str] | None = None,
+    *,
+    pairs: str | os.PathLike[str] | None = None,
+    on_case_done: Callable[[Any], None] | None = None,
+    on_pairing: Callable[[Pairing], None] | None = None,
+    **options: Any,
+) -> RunResult:
+    """Score every case of two folders (paired by case id), two masks, or a pairs manifest.
+
+    Parameters
+    ----------
+    pred, gt
+        Folders of cases, two mask files, or two DICOM series folders.
+    pairs
+        A CSV manifest with columns ``case,pred,gt`` instead of ``pred`` and ``gt``.
+    **options
+        Any field of :class:`dicecli.models.ScoreOptions` (``labels="liver=1,tumor=2"``,
+        ``empty="one"``, ``soft=True``, ``jobs=1`` ...).
+
+    Returns
+    -------
+    RunResult
+        ``.cases`` and ``.summary`` DataFrames, ``.errors`` for cases that failed.
+
+    Examples
+    --------
+    >>> result = score_cases("examples/nifti/pred", "examples/nifti/gt", jobs=1)  # doctest: +SKIP
+    >>> result.summary[["label", "dice_mean"]]  # doctest: +SKIP
+    """
+    from dicecli.engine import run_cases
+    from dicecli.labels import parse_labels
+    from dicecli.options import make_options
+    from dicecli.pairing import pair_cases, pairs_from_manifest
+    from dicecli.xp import select_backend
+
+    opts = make_options(**options)
+    backend = select_backend(opts.device)  # --device gpu without a GPU fails here, before any work
+    given = parse_labels(opts.labels) if opts.labels else None
+    if pairs is not None:
+        if pred is not None or gt is not None:
+            raise UsageError("give either PRED and GT or --pairs, not both")
+        pairing = pairs_from_manifest(os.fspath(pairs))
+    elif pred is None or gt is None:
+        raise UsageError("give PRED and GT (folders or files), or --pairs manifest.csv")
+    else:
+        pairing = pair_cases(os.fspath(pred), os.fspath(gt), opts.pattern)
+    if on_pairing:
+        on_pairing(pairing)
+    todo, failures, skipped = _apply_missing(pairing.pairs, opts)
+    if not todo:
+        raise NoCasesError(_nothing_to_score(pred, gt, pairs, pairing))
+    outcomes = run_cases(todo, opts, on_case_done)
+    tallies = [o for o in outcomes if isinstance(o, CaseTally)]
+    failures += [o for o in outcomes if isinstance(o, CaseFailure)]
+    return _result(
+        tallies, failures, given, opts, pairing, skipped, f"{backend.name} ({backend.device})"
+    )
+
+
+def score_pair(
+    pred: str | os.PathLike[str], gt: str | os.PathLike[str], **options: Any
+) -> RunResult:
+    """Score one prediction against one reference; raises the case's error if it fails.
+
+    >>> r = score_pair("pred/case_01.png", "gt/case_01.png")  # doctest: +SKIP
+    """
+    result = score_cases(pred, gt, **{"jobs": 1, **options})
+    if result.errors:
+        raise _reraise(result.errors[0])
+    return result
+
+
+def _reraise(failure: CaseFailure) -> DiceCliError:
+    from dicecli import errors
+
+    cls = getattr(errors, failure.error, DiceCliError)
+    if not (isinstance(cls, type) and issubclass(cls, DiceCliError)):
+        cls = DiceCliError
+    return cls(failure.message)
+
+
+def _apply_missing(
+    pairs: tuple[CasePair, ...], opts: ScoreOptions
+) -> tuple[list[CasePair], list[CaseFailure], tuple[str, ...]]:
+    todo = [p for p in pairs if p.pred is not None or opts.missing == "zero"]
+    missing = [p for p in pairs if p.pred is None]
+    if opts.missing == "skip":
+        return todo, [], tuple(p.case for p in missing)
+    failures = (
+        [
+            CaseFailure(
+                p.case,
+                None,
+                p.gt,
+                "PairingError",
+                f"{p.gt}: no prediction for case {p.case!r}; add it, or pass "
+                "--missing zero (score as empty) or --missing skip",
+            )
+            for p in missing
+        ]
+        if opts.missing == "error"
+        else []
+    )
+    return todo, failures, ()
+
+
+def _nothing_to_score(pred: Any, gt: Any, pairs: Any, pairing: Pairing) -> str:
+    if pairs is not None:
+        return f"{pairs}: the manifest lists no case with a prediction"
+    if not pairing.pairs:
+        return f"{gt}: no reference masks found (is it the right folder?)"
+    return (
+        f"no prediction in {pred} matches any of the {len(pairing.pairs)} references in {gt} "
+        "(case ids must match: file name without its format suffix, or set --pattern)"
+    )
+
+
+def _result(
+    tallies: list[CaseTally],
+    failures: list[CaseFailure],
+    given: tuple[Region, ...] | None,
+    opts: ScoreOptions,
+    pairing: Pairing,
+    skipped: tuple[str, ...],
+    backend: str,
+) -> RunResult:
+    from dicecli.aggregate import case_rows, run_values, summarise
+    from dicecli.labels import discover_labels, with_background
+
+    if given is None:
+        regions = discover_labels(run_values(tallies), opts.include_background, opts.ignore_label)
+    else:
+        regions = with_background(given, opts.ignore_label) if opts.include_background else given
+    cases = case_rows(tallies, regions, opts)
+    return RunResult(
+        cases=cases,
+        summary=summarise(cases, regions),
+        errors=tuple(failures),
+        regions=regions,
+        options=opts,
+        backend=backend,
+        warnings=tuple(w for t in tallies for w in t.warnings),
+        skipped=skipped,
+        unmatched_predictions=pairing.unmatched_predictions,
+    )
+
+
+def describe_mask(path: str | os.PathLike[str], max_voxels: int = 4_000_000_000) -> dict[str, Any]:
+    """Shape, dtype, spacing, orientation and every label with its voxel count and volume (mL)."""
+    import math
+
+    import numpy as np
+
+    from dicecli.geometry import orientation_code
+    from dicecli.io import ReadOptions, load_mask
+
+    mask = load_mask(path, ReadOptions(max_voxels=max_voxels))
+    values, counts = np.unique(mask.array, return_counts=True)
+    voxel_ml = (
+        math.prod(mask.spacing) / 1000 if mask.ndim == 3 and mask.format != "raster" else None
+    )
+    return {
+        "path": mask.path,
+        "format": mask.format,
+        "shape": tuple(int(n) for n in mask.array.shape),
+        "dtype": str(mask.array.dtype),
+        "spacing": mask.spacing,
+        "origin": mask.origin,
+        "orientation": orientation_code(mask),
+        "labels": [
+            {"value": v.item(), "voxels": int(c), "volume_ml": c * voxel_ml if voxel_ml else None}
+            for v, c in zip(values, counts, strict=True)
+        ],
+        "warnings": list(mask.warnings),
+    }

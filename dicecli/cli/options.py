@@ -1,0 +1,145 @@
+"""Click options of ``dicecli score``, shared as decorators (the names are a contract)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+F = Callable[..., Any]
+
+_SCORE_OPTIONS: list[F] = [
+    click.option(
+        "--pairs",
+        type=click.Path(exists=True, dir_okay=False),
+        help="CSV manifest with columns case,pred,gt (instead of PRED GT).",
+    ),
+    click.option(
+        "--labels",
+        metavar="SPEC",
+        help="Labels to score: 1,2,3 | liver=1,tumor=2 | whole_tumor=1+2+4. "
+        "Default: every non-zero label present in the run.",
+    ),
+    click.option("--include-background", is_flag=True, help="Also score label 0."),
+    click.option(
+        "--ignore-label",
+        type=int,
+        metavar="N",
+        help="Reference voxels equal to N are left out of every count.",
+    ),
+    click.option(
+        "--threshold",
+        type=float,
+        metavar="T",
+        help="Binarise predictions (and float references) as value > T.",
+    ),
+    click.option("--soft", is_flag=True, help="Soft Dice on probability maps (no threshold)."),
+    click.option(
+        "--smooth",
+        type=float,
+        default=0.0,
+        show_default=True,
+        metavar="S",
+        help="Laplace smoothing of Dice: (2TP+S)/(2TP+FP+FN+S).",
+    ),
+    click.option(
+        "--empty",
+        type=click.Choice(["nan", "one", "zero"]),
+        default="nan",
+        show_default=True,
+        help="Dice/IoU when reference and prediction are both empty for a label.",
+    ),
+    click.option(
+        "--pattern",
+        metavar="REGEX",
+        help="Regex whose named group 'case' extracts the case id from file names.",
+    ),
+    click.option(
+        "--missing",
+        type=click.Choice(["error", "zero", "skip"]),
+        default="error",
+        show_default=True,
+        help="A reference without prediction: error (exit 3), "
+        "score as an empty prediction, or skip with a warning.",
+    ),
+    click.option(
+        "--geometry",
+        type=click.Choice(["strict", "warn", "ignore"]),
+        default="strict",
+        show_default=True,
+        help="Spacing/origin/direction mismatch: error, warning, or ignored. "
+        "A shape mismatch is always an error.",
+    ),
+    click.option(
+        "--geometry-tolerance",
+        type=float,
+        default=1e-3,
+        show_default=True,
+        help="Relative tolerance for spacing, origin (x spacing) and direction.",
+    ),
+    click.option(
+        "--color-map", metavar="MAP", help="RGB masks: colour to label, e.g. '#ff0000=1,#00ff00=2'."
+    ),
+    click.option(
+        "--max-voxels",
+        type=int,
+        default=4_000_000_000,
+        show_default=True,
+        help="Refuse files whose header claims more voxels (decompression bombs).",
+    ),
+    click.option(
+        "-j",
+        "--jobs",
+        type=int,
+        default=0,
+        show_default=True,
+        help="Cases scored in parallel; 0 = one per CPU core.",
+    ),
+    click.option(
+        "--device",
+        type=click.Choice(["auto", "cpu", "gpu"]),
+        default="auto",
+        show_default=True,
+        help="Array backend: CuPy on a GPU when available.",
+    ),
+]
+
+_OUTPUT_OPTIONS: list[F] = [
+    click.option(
+        "-o",
+        "--output",
+        "outputs",
+        multiple=True,
+        type=click.Path(dir_okay=False),
+        help="Write a report file; format from the extension (.csv .json .md .txt). Repeatable.",
+    ),
+    click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["table", "csv", "json", "markdown"]),
+        default="table",
+        show_default=True,
+        help="What goes to stdout.",
+    ),
+    click.option("--summary-only", is_flag=True, help="Table: show only the per-label summary."),
+    click.option(
+        "--progress/--no-progress",
+        default=None,
+        help="Progress bar on stderr (default: when stderr is a terminal).",
+    ),
+    click.option("--debug", is_flag=True, help="Show tracebacks of errors."),
+]
+
+
+def _apply(decorators: list[F]) -> Callable[[F], F]:
+    def wrap(f: F) -> F:
+        for decorator in reversed(decorators):
+            f = decorator(f)
+        return f
+
+    return wrap
+
+
+score_options = _apply(_SCORE_OPTIONS)
+output_options = _apply(_OUTPUT_OPTIONS)

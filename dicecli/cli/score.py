@@ -1,0 +1,125 @@
+"""``dicecli score PRED GT``: parse, call the API, write the reports, exit with the right code."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from dicecli.cli import error_funnel
+from dicecli.cli.options import output_options, score_options
+
+if TYPE_CHECKING:
+    from dicecli.api import RunResult
+
+
+@click.command()
+@click.argument("pred", required=False, type=click.Path())
+@click.argument("gt", required=False, type=click.Path())
+@score_options
+@output_options
+def score(
+    pred: str | None,
+    gt: str | None,
+    pairs: str | None,
+    outputs: tuple[str, ...],
+    fmt: str,
+    summary_only: bool,
+    progress: bool | None,
+    debug: bool,
+    **options: Any,
+) -> None:
+    """Score predictions in PRED against references in GT (folders paired by case id, two
+    files, or two DICOM series folders).
+
+    Exit codes: 0 scored; 3 input error (the other cases are still written); 4 GPU requested but
+    unusable; 5 no cases found; 2 usage error.
+    """
+    from dicecli.api import score_cases
+    from dicecli.errors import ExitCode
+    from dicecli.report import format_for_path
+
+    with error_funnel(debug):
+        targets = [(path, format_for_path(path)) for path in outputs]
+        show = sys.stderr.isatty() if progress is None else progress
+        with _progress(show) as tick:
+            result = score_cases(
+                pred, gt, pairs=pairs, on_case_done=tick, on_pairing=_report_pairing, **options
+            )
+        _write(result, fmt, summary_only, targets)
+        _report_problems(result, debug)
+        if result.errors:
+            click.echo(
+                f"error: {len(result.errors)} case(s) could not be scored; the other "
+                f"{result.cases['case'].nunique()} were written",
+                err=True,
+            )
+            sys.exit(int(ExitCode.INPUT_ERROR))
+
+
+def _write(result: RunResult, fmt: str, summary_only: bool, targets: list[tuple[str, str]]) -> None:
+    from dicecli.report import WRITERS, write_file
+    from dicecli.report.table import write_table
+
+    stdout = sys.stdout
+    if fmt == "table":
+        write_table(result, stdout, summary_only=summary_only)
+    else:
+        WRITERS[fmt](result, stdout)
+    for path, target_fmt in targets:
+        write_file(result, path, target_fmt)
+
+
+def _report_pairing(pairing: Any) -> None:
+    for path in pairing.ignored:
+        click.echo(
+            f"warning: {path}: ignored (not a mask format dicecli reads, or "
+            "--pattern did not match)",
+            err=True,
+        )
+    for path in pairing.unmatched_predictions:
+        click.echo(f"warning: {path}: prediction without a reference; not scored", err=True)
+    missing = pairing.missing
+    if missing:
+        click.echo(
+            f"warning: {len(missing)} reference(s) without prediction: "
+            + ", ".join(p.case for p in missing[:10])
+            + (" ..." if len(missing) > 10 else ""),
+            err=True,
+        )
+
+
+def _report_problems(result: RunResult, debug: bool) -> None:
+    for text in result.warnings:
+        click.echo(f"warning: {text}", err=True)
+    for case in result.skipped:
+        click.echo(f"warning: case {case}: no prediction; skipped (--missing skip)", err=True)
+    for failure in result.errors:
+        lines = failure.message.splitlines()
+        click.echo(f"error: {lines[0]}", err=True)
+        if debug and len(lines) > 1:
+            click.echo("\n".join(lines[1:]), err=True)
+
+
+class _progress:
+    """A rich progress bar on stderr, or a no-op; yields the per-case callback."""
+
+    def __init__(self, show: bool) -> None:
+        self.show = show
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        if not self.show:
+            return None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self.bar = Progress(console=Console(stderr=True), transient=True)
+        self.bar.start()
+        task = self.bar.add_task("scoring", total=None)
+        return lambda outcome: self.bar.advance(task)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()

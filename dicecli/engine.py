@@ -1,0 +1,155 @@
+"""The per-case pipeline and the executor that runs it over many cases.
+
+Per case, in a worker: load both masks -> check geometry -> values to labels (or probabilities) ->
+one host->device copy -> one counting pass. The worker returns a CaseTally (small numbers) or a
+CaseFailure; one bad case never stops the others.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+from dicecli.errors import DiceCliError
+from dicecli.models import CaseFailure, CasePair, CaseTally, Mask, ScoreOptions, Tally
+
+Outcome = CaseTally | CaseFailure
+
+#: Below this many input bytes in all, starting worker processes costs more than it saves.
+PARALLEL_MIN_BYTES = 16 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class CaseJob:
+    """What a worker needs: the case and the options (the backend is chosen in the worker)."""
+
+    pair: CasePair
+    options: ScoreOptions
+
+
+def score_case(job: CaseJob) -> Outcome:
+    """Run one case; every failure becomes a CaseFailure naming the file."""
+    pair = job.pair
+    try:
+        return _tally_case(pair, job.options)
+    except DiceCliError as e:
+        return CaseFailure(pair.case, pair.pred, pair.gt, type(e).__name__, str(e))
+    except MemoryError:
+        return CaseFailure(
+            pair.case,
+            pair.pred,
+            pair.gt,
+            "MemoryError",
+            f"case {pair.case}: out of memory; lower --jobs or free memory",
+        )
+    except Exception as e:  # noqa: BLE001 - a bug or an unforeseen file; keep the other cases
+        detail = "".join(traceback.format_exception(e)).strip()
+        return CaseFailure(
+            pair.case,
+            pair.pred,
+            pair.gt,
+            type(e).__name__,
+            f"case {pair.case}: unexpected {type(e).__name__}: {e} (please report; "
+            f"--debug shows the traceback)\n{detail}",
+        )
+
+
+def _tally_case(pair: CasePair, options: ScoreOptions) -> CaseTally:
+    import numpy as np
+
+    from dicecli.geometry import check_geometry
+    from dicecli.io import load_mask
+    from dicecli.metrics import joint_histogram, soft_tally
+    from dicecli.options import read_options
+    from dicecli.values import label_map, probability_map
+    from dicecli.xp import select_backend
+
+    read = read_options(options)
+    gt = load_mask(pair.gt, read)
+    if pair.pred is None:
+        pred = Mask(
+            np.zeros(gt.array.shape, np.uint8),
+            gt.spacing,
+            gt.origin,
+            gt.direction,
+            "(missing: scored as empty)",
+            gt.format,
+        )
+    else:
+        pred = load_mask(pair.pred, read)
+    notes = [*gt.warnings, *pred.warnings]
+    notes += check_geometry(pred, gt, options.geometry, options.geometry_tolerance)
+    backend = select_backend(options.device)
+    ref = backend.to_device(label_map(gt, options.threshold))
+    tally: Tally
+    if options.soft:
+        tally = soft_tally(ref, backend.to_device(probability_map(pred)), backend.xp)
+    else:
+        labels = label_map(pred, options.threshold, binarise=True)
+        tally = joint_histogram(ref, backend.to_device(labels), backend.xp)
+    volume = math.prod(gt.spacing) / 1000.0 if gt.ndim == 3 and gt.format != "raster" else None
+    return CaseTally(pair.case, pred.path, gt.path, tally, volume, tuple(notes))
+
+
+def run_cases(
+    pairs: Sequence[CasePair],
+    options: ScoreOptions,
+    on_done: Callable[[Outcome], None] | None = None,
+) -> list[Outcome]:
+    """Score every case, in worker processes when that pays; results keep the order of ``pairs``."""
+    jobs = [CaseJob(p, options) for p in pairs]
+    workers = min(options.jobs or os.cpu_count() or 1, len(jobs))
+    if workers <= 1 or _input_bytes(pairs) < PARALLEL_MIN_BYTES:
+        results = []
+        for job in jobs:
+            results.append(score_case(job))
+            if on_done:
+                on_done(results[-1])
+        return results
+    return _run_pool(jobs, workers, on_done)
+
+
+def _run_pool(
+    jobs: list[CaseJob], workers: int, on_done: Callable[[Outcome], None] | None
+) -> list[Outcome]:
+    import multiprocessing
+
+    context = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+    results: list[Outcome | None] = [None] * len(jobs)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures: dict[Future[Outcome], int] = {
+            pool.submit(score_case, job): i for i, job in enumerate(jobs)
+        }
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                results[i] = future.result()
+            except BrokenProcessPool:
+                pair = jobs[i].pair
+                results[i] = CaseFailure(
+                    pair.case,
+                    pair.pred,
+                    pair.gt,
+                    "WorkerDied",
+                    f"case {pair.case}: the worker process died (out of memory?); "
+                    "lower --jobs or --max-voxels",
+                )
+            if on_done:
+                on_done(results[i])  # type: ignore[arg-type]
+    return [r for r in results if r is not None]
+
+
+def _input_bytes(pairs: Sequence[CasePair]) -> int:
+    total = 0
+    for pair in pairs:
+        for path in (pair.pred, pair.gt):
+            if path and os.path.isfile(path):
+                total += os.path.getsize(path)
+            elif path and os.path.isdir(path):
+                total += PARALLEL_MIN_BYTES  # a DICOM series is worth a worker
+    return total

@@ -1,0 +1,213 @@
+"""DICOM images: a single file, or a folder holding one series (slices sorted by position).
+
+Headers are scanned with pydicom (no pixel data), slices ordered by ImagePositionPatient projected
+on the slice normal -- never by file name -- and decoded into one preallocated volume. Compressed
+pixel data that pydicom cannot decode here is read through SimpleITK (GDCM) instead.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Any
+
+import numpy as np
+
+from dicecli.errors import MaskReadError, UnsupportedFormatError
+from dicecli.io._limits import ReadOptions, check_voxels
+from dicecli.models import Mask
+
+NOT_IMAGES = {"SEG": "DICOM SEG", "RTSTRUCT": "RT Structure Set", "RTPLAN": "RT Plan"}
+
+
+def is_dicom_file(path: str) -> bool:
+    """True when the file carries the DICM magic after its 128-byte preamble."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(128)
+            return f.read(4) == b"DICM"
+    except OSError:
+        return False
+
+
+def read_dicom(path: str, options: ReadOptions) -> Mask:
+    files = _series_files(path) if os.path.isdir(path) else [path]
+    headers = [_header(f) for f in files]
+    headers = _one_series(path, headers)
+    headers.sort(key=_position_key(headers))
+    first = headers[0][1]
+    rows, cols = int(first.Rows), int(first.Columns)
+    frames = int(getattr(first, "NumberOfFrames", 1) or 1)
+    depth = len(headers) * frames
+    check_voxels(path, (cols, rows, depth), options)
+    volume = _pixels(path, headers, rows, cols, frames)
+    spacing, origin, direction = _geometry(headers, first, volume.shape[0])
+    array = volume.T if len(headers) > 1 or frames > 1 else volume[0].T
+    ndim = array.ndim
+    meta = {
+        key: str(getattr(first, key, ""))
+        for key in ("PatientID", "StudyInstanceUID", "SeriesInstanceUID")
+    }
+    return Mask(
+        array,
+        spacing[:ndim],
+        origin[:ndim],
+        tuple(float(v) for v in np.asarray(direction).reshape(3, 3)[:ndim, :ndim].ravel()),
+        path,
+        "dicom",
+        meta=meta,
+    )
+
+
+def _series_files(folder: str) -> list[str]:
+    names = sorted(n for n in os.listdir(folder) if not n.startswith("."))
+    files = [os.path.join(folder, n) for n in names if os.path.isfile(os.path.join(folder, n))]
+    dicom = [f for f in files if is_dicom_file(f) or f.lower().endswith((".dcm", ".dicom"))]
+    if not dicom:
+        raise MaskReadError(f"{folder}: folder holds no DICOM files; point at a DICOM series")
+    return dicom
+
+
+def _header(path: str) -> tuple[str, Any]:
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    if os.path.getsize(path) == 0:
+        raise MaskReadError(f"{path}: empty file (0 bytes); re-export the series")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydicom warns, then raises; the error says it all
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+    except (InvalidDicomError, OSError, EOFError, ValueError, KeyError) as e:
+        raise MaskReadError(f"{path}: not a readable DICOM file ({e}); re-export it") from e
+    modality = str(getattr(ds, "Modality", ""))
+    if modality in NOT_IMAGES:
+        raise UnsupportedFormatError(
+            f"{path}: {NOT_IMAGES[modality]} objects are not read yet; export the mask as a "
+            "DICOM image series, NIfTI or NRRD"
+        )
+    if "Rows" not in ds or "Columns" not in ds:
+        raise MaskReadError(f"{path}: DICOM file without image pixel data (no Rows/Columns)")
+    return path, ds
+
+
+def _one_series(path: str, headers: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    series: dict[str, list[tuple[str, Any]]] = {}
+    for item in headers:
+        series.setdefault(str(getattr(item[1], "SeriesInstanceUID", "")), []).append(item)
+    if len(series) > 1:
+        listed = "; ".join(
+            f"{uid or '(no UID)'} {getattr(items[0][1], 'SeriesDescription', '')!s} "
+            f"({len(items)} files)".replace("  ", " ")
+            for uid, items in series.items()
+        )
+        raise MaskReadError(
+            f"{path}: folder holds {len(series)} DICOM series ({listed}); "
+            "put each series in its own folder"
+        )
+    return headers
+
+
+def _normal(ds: Any) -> Any:
+    iop = getattr(ds, "ImageOrientationPatient", None)
+    if iop is None or len(iop) != 6:
+        return None
+    row, col = np.asarray(iop[:3], float), np.asarray(iop[3:], float)
+    return np.cross(row, col)
+
+
+def _position_key(headers: list[tuple[str, Any]]) -> Any:
+    normal = _normal(headers[0][1])
+
+    def key(item: tuple[str, Any]) -> float:
+        ds = item[1]
+        ipp = getattr(ds, "ImagePositionPatient", None)
+        if normal is None or ipp is None or len(ipp) != 3:
+            return float(getattr(ds, "InstanceNumber", 0) or 0)
+        return float(np.dot(np.asarray(ipp, float), normal))
+
+    return key
+
+
+def _pixels(path: str, headers: list[tuple[str, Any]], rows: int, cols: int, frames: int) -> Any:
+    import pydicom
+
+    volume: Any = None
+    try:
+        for i, (file, _) in enumerate(headers):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ds = pydicom.dcmread(file)
+            if int(ds.Rows) != rows or int(ds.Columns) != cols:
+                raise MaskReadError(
+                    f"{file}: slice is {ds.Columns}x{ds.Rows} but the series is {cols}x{rows}"
+                )
+            pixels = _rescale(ds, ds.pixel_array)
+            if volume is None:
+                volume = np.empty((len(headers) * frames, rows, cols), dtype=pixels.dtype)
+            volume[i * frames : (i + 1) * frames] = pixels.reshape(frames, rows, cols)
+    except MaskReadError:
+        raise
+    except (RuntimeError, NotImplementedError, ValueError, AttributeError) as e:
+        return _pixels_itk(path, [f for f, _ in headers], e)
+    return volume
+
+
+def _rescale(ds: Any, pixels: Any) -> Any:
+    slope = float(getattr(ds, "RescaleSlope", 1) or 1)
+    inter = float(getattr(ds, "RescaleIntercept", 0) or 0)
+    if slope == 1 and inter == 0:
+        return pixels
+    out = pixels * slope + inter
+    return out.astype(np.int32) if np.all(out == np.round(out)) else out
+
+
+def _pixels_itk(path: str, files: list[str], cause: Exception) -> Any:
+    import SimpleITK as sitk
+
+    try:
+        image = sitk.ReadImage(files if len(files) > 1 else files[0])
+    except RuntimeError as e:
+        raise MaskReadError(
+            f"{path}: DICOM pixel data could not be decoded ({cause}); install a decoder "
+            "(pip install pylibjpeg pylibjpeg-libjpeg) or export uncompressed"
+        ) from e
+    array = sitk.GetArrayFromImage(image)
+    return array if array.ndim == 3 else array[np.newaxis]
+
+
+def _geometry(
+    headers: list[tuple[str, Any]], first: Any, depth: int
+) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
+    ps = getattr(first, "PixelSpacing", None) or getattr(first, "ImagerPixelSpacing", None)
+    row_spacing, col_spacing = (float(ps[0]), float(ps[1])) if ps else (1.0, 1.0)
+    normal = _normal(first)
+    iop: Any = getattr(first, "ImageOrientationPatient", None)
+    if normal is None:
+        direction = np.eye(3)
+    else:
+        direction = np.column_stack(
+            [np.asarray(iop[:3], float), np.asarray(iop[3:], float), normal]
+        )
+    ipp = getattr(first, "ImagePositionPatient", None)
+    origin = tuple(float(v) for v in ipp) if ipp is not None else (0.0, 0.0, 0.0)
+    z = _slice_spacing(headers, normal, first)
+    return (col_spacing, row_spacing, z), origin, tuple(float(v) for v in direction.ravel())
+
+
+def _slice_spacing(headers: list[tuple[str, Any]], normal: Any, first: Any) -> float:
+    if len(headers) > 1 and normal is not None:
+        positions = [
+            float(np.dot(np.asarray(ds.ImagePositionPatient, float), normal))
+            for _, ds in headers
+            if getattr(ds, "ImagePositionPatient", None) is not None
+        ]
+        if len(positions) == len(headers):
+            gaps = np.diff(positions)
+            if gaps.size and float(np.median(gaps)) > 0:
+                return float(np.median(gaps))
+    for key in ("SpacingBetweenSlices", "SliceThickness"):
+        value = getattr(first, key, None)
+        if value:
+            return float(value)
+    return 1.0

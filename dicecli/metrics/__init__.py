@@ -1,0 +1,25 @@
+"""Pure array code on numpy or CuPy (``xp``): confusion counting and the metrics derived from it.
+
+Nothing here does I/O, logging or printing.
+"""
+
+from __future__ import annotations
+
+from dicecli.metrics.counting import joint_histogram, soft_tally
+from dicecli.metrics.overlap import (
+    METRICS,
+    dice_from_totals,
+    empty_situation,
+    overlap_metrics,
+    region_counts,
+)
+
+__all__ = [
+    "METRICS",
+    "dice_from_totals",
+    "empty_situation",
+    "joint_histogram",
+    "overlap_metrics",
+    "region_counts",
+    "soft_tally",
+]

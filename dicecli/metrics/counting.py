@@ -1,0 +1,143 @@
+"""Confusion counting in one pass over the voxels, for every label at once.
+
+The result is the joint histogram of (reference value, prediction value) pairs: the whole confusion
+matrix, from which the counts of any label or union of labels follow exactly (``overlap.py``). The
+arrays may be numpy or CuPy (``xp``); the work is done in chunks so that temporaries stay small and
+in cache on the CPU.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dicecli.models import JointHistogram, SoftTally
+
+#: Voxels per chunk on the CPU: 256 Ki keeps every temporary inside the L2 cache.
+CHUNK = 1 << 18
+
+
+def flat_pair(ref: Any, pred: Any, xp: Any = np) -> tuple[Any, Any]:
+    """Both arrays as 1-D views in the same voxel order, copying only when their layouts differ."""
+    if ref.shape != pred.shape:
+        raise ValueError(f"shapes differ: {ref.shape} vs {pred.shape}")
+    for order, flag in (("C", "C_CONTIGUOUS"), ("F", "F_CONTIGUOUS")):
+        if ref.flags[flag] and pred.flags[flag]:
+            return ref.ravel(order=order), pred.ravel(order=order)
+    return xp.ascontiguousarray(ref).ravel(), xp.ascontiguousarray(pred).ravel()
+
+
+def joint_histogram(ref: Any, pred: Any, xp: Any = np, chunk: int = CHUNK) -> JointHistogram:
+    """Count the voxels of every (reference, prediction) value pair of two integer label maps."""
+    g, p = flat_pair(ref, pred, xp)
+    n = int(g.size)
+    if n == 0:
+        empty = np.zeros(0, np.int64)
+        return JointHistogram(empty, empty, empty)
+    gmin, gmax, pmin, pmax = (_lowest(g, xp), int(xp.max(g)), _lowest(p, xp), int(xp.max(p)))
+    if min(gmin, pmin) < 0 or (gmax + 1) * (pmax + 1) > 1 << 24:
+        return _histogram_by_unique(g, p, xp)
+    if gmax <= 1 and pmax <= 1:
+        table = _binary(g, p, n, xp, chunk)
+    else:
+        table = _histogram_dense(g, p, gmax + 1, pmax + 1, xp, chunk)
+    return _sparse(table)
+
+
+def soft_tally(ref: Any, prob: Any, xp: Any = np, chunk: int = CHUNK) -> SoftTally:
+    """Per reference value: voxel count and the sum of the probabilities (float64) there."""
+    g, p = flat_pair(ref, prob, xp)
+    if g.size == 0:
+        return SoftTally(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
+    gmin, gmax = int(xp.min(g)), int(xp.max(g))
+    if gmin < 0 or gmax >= 1 << 24:
+        values, g = xp.unique(g, return_inverse=True)
+        values = _host(values).astype(np.int64)
+        gmax = values.size - 1
+    else:
+        values = np.arange(gmax + 1, dtype=np.int64)
+    counts = xp.zeros(gmax + 1, dtype=xp.int64)
+    sums = xp.zeros(gmax + 1, dtype=xp.float64)
+    for s in range(0, int(g.size), chunk):
+        gc = g[s : s + chunk]
+        counts += xp.bincount(gc, minlength=gmax + 1)
+        sums += xp.bincount(gc, weights=p[s : s + chunk].astype(xp.float64), minlength=gmax + 1)
+    counts, sums = _host(counts), _host(sums)
+    keep = counts > 0
+    return SoftTally(values[keep], counts[keep].astype(np.int64), sums[keep].astype(np.float64))
+
+
+def _binary(g: Any, p: Any, n: int, xp: Any, chunk: int) -> Any:
+    """0/1 masks: three count_nonzero per chunk on boolean views, no histogram needed."""
+    tp = sg = sp = 0
+    for s in range(0, n, chunk):
+        gc, pc = _as_bool(g[s : s + chunk], xp), _as_bool(p[s : s + chunk], xp)
+        tp += int(xp.count_nonzero(gc & pc))
+        sg += int(xp.count_nonzero(gc))
+        sp += int(xp.count_nonzero(pc))
+    return np.array([[n - sg - sp + tp, sp - tp], [sg - tp, tp]], dtype=np.int64)
+
+
+def _as_bool(a: Any, xp: Any) -> Any:
+    # a byte holding 0 or 1 is a valid bool: a free view instead of a comparison
+    return a.view(xp.bool_) if a.dtype.itemsize == 1 else a != 0
+
+
+def _histogram_dense(g: Any, p: Any, kg: int, kp: int, xp: Any, chunk: int) -> Any:
+    """Joint histogram through codes ``g * kp + p``; 8-bit codes are counted two at a time."""
+    bins = kg * kp
+    if bins <= 256 and g.dtype == xp.uint8 and p.dtype == xp.uint8:
+        return _histogram_u8_pairs(g, p, kp, xp, chunk)[:bins].reshape(kg, kp)
+    code_type = xp.uint16 if bins <= 1 << 16 else xp.uint32
+    acc = xp.zeros(bins, dtype=xp.int64)
+    for s in range(0, int(g.size), chunk):
+        code = g[s : s + chunk].astype(code_type) * code_type(kp)
+        code += p[s : s + chunk].astype(code_type)
+        acc += xp.bincount(code, minlength=bins)
+    return _host(acc).reshape(kg, kp)
+
+
+def _histogram_u8_pairs(g: Any, p: Any, kp: int, xp: Any, chunk: int) -> Any:
+    """uint8 codes, viewed as uint16 pairs: one 65536-bin bincount over half as many elements."""
+    n = int(g.size)
+    body = n - n % 2
+    chunk -= chunk % 2
+    buf = xp.empty(min(chunk, body) or 2, dtype=xp.uint8)
+    acc = xp.zeros(1 << 16, dtype=xp.int64)
+    for s in range(0, body, chunk):
+        e = min(s + chunk, body)
+        b = buf[: e - s]
+        xp.multiply(g[s:e], xp.uint8(kp), out=b)
+        b += p[s:e]
+        acc += xp.bincount(b.view(xp.uint16), minlength=1 << 16)
+    pairs = _host(acc).reshape(256, 256)
+    table = pairs.sum(axis=0) + pairs.sum(axis=1)  # each uint16 holds two codes
+    if n % 2:
+        table[int(g[-1]) * kp + int(p[-1])] += 1
+    return table
+
+
+def _histogram_by_unique(g: Any, p: Any, xp: Any) -> JointHistogram:
+    """Negative or huge label values: compact both sides through unique() first (a sort)."""
+    gv, gi = xp.unique(g, return_inverse=True)
+    pv, pi = xp.unique(p, return_inverse=True)
+    kp = int(pv.size)
+    table = _host(xp.bincount(gi.ravel() * kp + pi.ravel(), minlength=int(gv.size) * kp))
+    hist = _sparse(table.reshape(int(gv.size), kp))
+    gvals, pvals = _host(gv).astype(np.int64), _host(pv).astype(np.int64)
+    return JointHistogram(gvals[hist.ref_values], pvals[hist.pred_values], hist.counts)
+
+
+def _lowest(a: Any, xp: Any) -> int:
+    return 0 if a.dtype.kind in "bu" else int(xp.min(a))
+
+
+def _sparse(table: Any) -> JointHistogram:
+    gi, pi = np.nonzero(table)
+    return JointHistogram(gi.astype(np.int64), pi.astype(np.int64), table[gi, pi].astype(np.int64))
+
+
+def _host(a: Any) -> Any:
+    """A numpy copy of a numpy or CuPy array (CuPy arrays have ``.get()``)."""
+    return a.get() if hasattr(a, "get") else np.asarray(a)

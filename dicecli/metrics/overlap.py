@@ -1,0 +1,87 @@
+"""Overlap metrics from confusion counts, and the counts of a region from a case's tally.
+
+Dice = 2TP/(2TP+FP+FN); IoU = TP/(TP+FP+FN); precision = TP/(TP+FP); recall = TP/(TP+FN);
+specificity = TN/(TN+FP). A 0/0 ratio is NaN, except Dice and IoU with both masks empty, which
+follow the ``empty`` policy. Laplace smoothing ``smooth`` s gives Dice = (2TP+s)/(2TP+FP+FN+s).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from dicecli.models import Counts, EmptyPolicy, JointHistogram, Region, SoftTally, Tally
+
+METRICS = ("dice", "iou", "precision", "recall", "specificity")
+
+_EMPTY_VALUE = {"nan": math.nan, "one": 1.0, "zero": 0.0}
+
+
+def region_counts(tally: Tally, region: Region, ignore: int | None = None) -> Counts:
+    """TP/FP/FN/TN of ``region`` (a union of label values); reference voxels equal to ``ignore``
+    are left out of every count."""
+    values = np.asarray(region.values, dtype=np.int64)
+    if isinstance(tally, JointHistogram):
+        keep = tally.ref_values != ignore if ignore is not None else slice(None)
+        g, p, c = tally.ref_values[keep], tally.pred_values[keep], tally.counts[keep]
+        in_g, in_p = np.isin(g, values), np.isin(p, values)
+        n = int(c.sum())
+        tp = int(c[in_g & in_p].sum())
+        ref = int(c[in_g].sum())
+        pred = int(c[in_p].sum())
+        return Counts(tp, pred - tp, ref - tp, n - ref - pred + tp)
+    return _soft_counts(tally, values, ignore)
+
+
+def _soft_counts(tally: SoftTally, values: np.ndarray, ignore: int | None) -> Counts:
+    keep = tally.ref_values != ignore if ignore is not None else slice(None)
+    g, c, s = tally.ref_values[keep], tally.counts[keep], tally.prob_sums[keep]
+    in_g = np.isin(g, values)
+    n = float(c.sum())
+    tp = float(s[in_g].sum())
+    ref = float(c[in_g].sum())
+    pred = float(s.sum())
+    return Counts(tp, pred - tp, ref - tp, n - ref - pred + tp)
+
+
+def _ratio(num: float, den: float) -> float:
+    return num / den if den else math.nan
+
+
+def overlap_metrics(
+    counts: Counts, empty: EmptyPolicy = "nan", smooth: float = 0.0
+) -> dict[str, float]:
+    """Dice, IoU, precision, recall and specificity of one region in one case."""
+    tp, fp, fn, tn = counts.tp, counts.fp, counts.fn, counts.tn
+    both_empty = tp + fp + fn == 0
+    if both_empty and not smooth:
+        dice = iou = _EMPTY_VALUE[empty]
+    else:
+        dice = (2 * tp + smooth) / (2 * tp + fp + fn + smooth)
+        iou = _ratio(tp, tp + fp + fn) if not both_empty else _EMPTY_VALUE[empty]
+    return {
+        "dice": dice,
+        "iou": iou,
+        "precision": _ratio(tp, tp + fp),
+        "recall": _ratio(tp, tp + fn),
+        "specificity": _ratio(tn, tn + fp),
+    }
+
+
+def empty_situation(counts: Counts) -> str:
+    """Which of the masks is empty: ``both``, ``reference`` (a false-positive case),
+    ``prediction`` (a missed case), or ``""`` when neither is."""
+    ref_empty, pred_empty = counts.ref == 0, counts.pred == 0
+    if ref_empty and pred_empty:
+        return "both"
+    if ref_empty:
+        return "reference"
+    if pred_empty:
+        return "prediction"
+    return ""
+
+
+def dice_from_totals(tp: float, fp: float, fn: float) -> float:
+    """Dice of summed counts (pooled, micro); NaN when everything is empty."""
+    return _ratio(2 * tp, 2 * tp + fp + fn)

@@ -1,0 +1,143 @@
+"""Values that cross module boundaries: masks, label regions, tallies, per-case outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+EmptyPolicy = Literal["nan", "one", "zero"]
+MissingPolicy = Literal["error", "zero", "skip"]
+GeometryPolicy = Literal["strict", "warn", "ignore"]
+DevicePolicy = Literal["auto", "cpu", "gpu"]
+
+
+@dataclass(frozen=True, slots=True)
+class Mask:
+    """A mask as read from disk, on the host.
+
+    ``array`` is indexed (x, y[, z]) like nibabel and ITK's physical axes, so ``spacing[i]`` is the
+    size of a step along axis ``i``. ``origin`` and ``direction`` are in DICOM/ITK LPS millimetres;
+    ``direction`` is the row-major ndim x ndim matrix whose columns are the axis directions.
+    """
+
+    array: npt.NDArray[np.generic]
+    spacing: tuple[float, ...]
+    origin: tuple[float, ...]
+    direction: tuple[float, ...]
+    path: str
+    format: str
+    meta: Mapping[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ndim(self) -> int:
+        return len(self.spacing)
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """A scored structure: a name and the label values whose union it is (``whole_tumor=1+2+4``)."""
+
+    name: str
+    values: tuple[int, ...]
+
+    @property
+    def spec(self) -> str:
+        return "+".join(str(v) for v in self.values)
+
+
+@dataclass(frozen=True, slots=True)
+class JointHistogram:
+    """How many voxels hold each (reference value, prediction value) pair; zero pairs left out."""
+
+    ref_values: npt.NDArray[np.int64]
+    pred_values: npt.NDArray[np.int64]
+    counts: npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class SoftTally:
+    """For soft Dice: per reference value, its voxel count and the sum of probabilities there."""
+
+    ref_values: npt.NDArray[np.int64]
+    counts: npt.NDArray[np.int64]
+    prob_sums: npt.NDArray[np.float64]
+
+
+Tally = JointHistogram | SoftTally
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Confusion counts of one region in one case (floats for soft Dice)."""
+
+    tp: float
+    fp: float
+    fn: float
+    tn: float
+
+    @property
+    def ref(self) -> float:
+        return self.tp + self.fn
+
+    @property
+    def pred(self) -> float:
+        return self.tp + self.fp
+
+
+@dataclass(frozen=True, slots=True)
+class CasePair:
+    """One case to score: its id and the two paths (``pred`` is None for a missing prediction)."""
+
+    case: str
+    pred: str | None
+    gt: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseTally:
+    """What a worker sends back for one case: small numbers, never arrays of voxels."""
+
+    case: str
+    pred_path: str
+    gt_path: str
+    tally: Tally
+    voxel_volume_ml: float | None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFailure:
+    """A case that could not be scored, with the one-line reason."""
+
+    case: str
+    pred_path: str | None
+    gt_path: str | None
+    error: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreOptions:
+    """Every option that changes what is scored; recorded verbatim in the JSON report."""
+
+    labels: str | None = None
+    include_background: bool = False
+    ignore_label: int | None = None
+    threshold: float | None = None
+    soft: bool = False
+    smooth: float = 0.0
+    empty: EmptyPolicy = "nan"
+    pattern: str | None = None
+    missing: MissingPolicy = "error"
+    geometry: GeometryPolicy = "strict"
+    geometry_tolerance: float = 1e-3
+    color_map: str | None = None
+    max_voxels: int = 4_000_000_000
+    jobs: int = 0
+    device: DevicePolicy = "auto"

@@ -1,0 +1,70 @@
+"""Check ScoreOptions as a whole and derive what the readers need from them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+from typing import Any, get_args
+
+from dicecli.errors import UsageError
+from dicecli.io._limits import ReadOptions
+from dicecli.models import DevicePolicy, EmptyPolicy, GeometryPolicy, MissingPolicy, ScoreOptions
+
+_CHOICES = {
+    "empty": get_args(EmptyPolicy),
+    "missing": get_args(MissingPolicy),
+    "geometry": get_args(GeometryPolicy),
+    "device": get_args(DevicePolicy),
+}
+_COLOUR = re.compile(
+    r"^\s*(?:#(?P<hex>[0-9a-fA-F]{6})|(?P<r>\d+):(?P<g>\d+):(?P<b>\d+))\s*=\s*(?P<label>\d+)\s*$"
+)
+
+
+def make_options(**kwargs: Any) -> ScoreOptions:
+    """ScoreOptions from keyword arguments, rejecting unknown names and contradictions."""
+    known = {f.name for f in fields(ScoreOptions)}
+    unknown = sorted(set(kwargs) - known)
+    if unknown:
+        raise UsageError(
+            f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    options = ScoreOptions(**kwargs)
+    for name, choices in _CHOICES.items():
+        if getattr(options, name) not in choices:
+            raise UsageError(f"{name} must be one of {', '.join(choices)}")
+    if options.soft and options.threshold is not None:
+        raise UsageError("--soft scores probabilities as they are; drop --threshold or --soft")
+    if options.smooth < 0:
+        raise UsageError("--smooth must be zero or positive")
+    if options.max_voxels < 1 or options.jobs < 0:
+        raise UsageError("--max-voxels must be positive and --jobs zero (all cores) or more")
+    if options.geometry_tolerance < 0:
+        raise UsageError("--geometry-tolerance must be zero or positive")
+    if options.color_map:
+        parse_color_map(options.color_map)
+    return options
+
+
+def parse_color_map(spec: str) -> dict[tuple[int, int, int], int]:
+    """``#ff0000=1,#00ff00=2`` or ``255:0:0=1,0:255:0=2`` -> {(r, g, b): label}."""
+    table: dict[tuple[int, int, int], int] = {}
+    for item in spec.split(","):
+        m = _COLOUR.match(item)
+        if not m:
+            raise UsageError(
+                f"--color-map: cannot read {item.strip()!r}; write #rrggbb=LABEL or R:G:B=LABEL"
+            )
+        if m["hex"]:
+            rgb = tuple(int(m["hex"][i : i + 2], 16) for i in (0, 2, 4))
+        else:
+            rgb = (int(m["r"]), int(m["g"]), int(m["b"]))
+        if max(rgb) > 255:
+            raise UsageError(f"--color-map: {item.strip()!r} has a channel above 255")
+        table[(rgb[0], rgb[1], rgb[2])] = int(m["label"])
+    return table
+
+
+def read_options(options: ScoreOptions) -> ReadOptions:
+    colours = parse_color_map(options.color_map) if options.color_map else {}
+    return ReadOptions(color_map=colours, max_voxels=options.max_voxels)

@@ -1,0 +1,69 @@
+"""JSON: a versioned report with options, per-case rows, the summary and the errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import math
+from typing import IO, TYPE_CHECKING, Any, TypedDict
+
+from dicecli._version import __version__
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dicecli.api import RunResult
+
+#: Bumped on any incompatible change to the layout below (and noted in the CHANGELOG).
+SCHEMA_VERSION = 1
+
+
+class JsonReport(TypedDict):
+    schema_version: int
+    dicecli_version: str
+    created: str
+    backend: str
+    options: dict[str, Any]
+    labels: list[dict[str, Any]]
+    cases: list[dict[str, Any]]
+    summary: list[dict[str, Any]]
+    errors: list[dict[str, Any]]
+    warnings: list[str]
+    skipped: list[str]
+    unmatched_predictions: list[str]
+
+
+def build_report(result: RunResult) -> JsonReport:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "dicecli_version": __version__,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "backend": result.backend,
+        "options": dataclasses.asdict(result.options),
+        "labels": [{"name": r.name, "values": list(r.values)} for r in result.regions],
+        "cases": _records(result.cases),
+        "summary": _records(result.summary),
+        "errors": [dataclasses.asdict(e) for e in result.errors],
+        "warnings": list(result.warnings),
+        "skipped": list(result.skipped),
+        "unmatched_predictions": list(result.unmatched_predictions),
+    }
+
+
+def write_json(result: RunResult, stream: IO[str]) -> None:
+    json.dump(build_report(result), stream, indent=2, allow_nan=False)
+    stream.write("\n")
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as plain Python values; NaN becomes null (JSON has no NaN)."""
+    return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

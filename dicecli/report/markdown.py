@@ -1,0 +1,38 @@
+"""Markdown: the summary and per-case tables, plus the errors, for CI step summaries and notes."""
+
+from __future__ import annotations
+
+from typing import IO, TYPE_CHECKING
+
+from dicecli.report._cells import (
+    CASE_HEADERS,
+    SUMMARY_HEADERS,
+    case_cells,
+    error_lines,
+    summary_cells,
+)
+
+if TYPE_CHECKING:
+    from dicecli.api import RunResult
+
+
+def write_markdown(result: RunResult, stream: IO[str]) -> None:
+    stream.write("## dicecli summary\n\n")
+    _table(stream, SUMMARY_HEADERS, summary_cells(result))
+    errors = error_lines(result)
+    if errors:
+        stream.write(f"\n### Errors ({len(errors)})\n\n")
+        stream.writelines(f"- {_escape(line)}\n" for line in errors)
+    stream.write("\n### Per case\n\n")
+    _table(stream, CASE_HEADERS, case_cells(result))
+
+
+def _table(stream: IO[str], headers: tuple[str, ...], rows: list[list[str]]) -> None:
+    stream.write("| " + " | ".join(headers) + " |\n")
+    stream.write("|" + "|".join("---" if i < 2 else "---:" for i in range(len(headers))) + "|\n")
+    for row in rows:
+        stream.write("| " + " | ".join(_escape(cell) for cell in row) + " |\n")
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")

@@ -1,0 +1,41 @@
+"""The terminal report: per-case rows and the per-label summary as rich tables."""
+
+from __future__ import annotations
+
+from typing import IO, TYPE_CHECKING
+
+from dicecli.report._cells import CASE_HEADERS, SUMMARY_HEADERS, case_cells, summary_cells
+
+if TYPE_CHECKING:
+    from dicecli.api import RunResult
+
+
+def write_table(result: RunResult, stream: IO[str], summary_only: bool = False) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console(file=stream, width=None if stream.isatty() else 140, highlight=False)
+    if not summary_only:
+        cases = Table(title="Per case", title_justify="left")
+        for i, header in enumerate(CASE_HEADERS):
+            cases.add_column(escape(header), justify="left" if i < 2 or i == 9 else "right")
+        for row in case_cells(result):
+            cases.add_row(*(escape(cell) for cell in row))
+        console.print(cases)
+    summary = Table(title=f"Summary ({_subtitle(result)})", title_justify="left")
+    for i, header in enumerate(SUMMARY_HEADERS):
+        summary.add_column(escape(header), justify="left" if i == 0 else "right")
+    for row in summary_cells(result):
+        summary.add_row(*(escape(cell) for cell in row))
+    console.print(summary)
+
+
+def _subtitle(result: RunResult) -> str:
+    n = result.cases["case"].nunique()
+    text = f"{n} case{'s' if n != 1 else ''} scored"
+    if result.errors:
+        text += f", {len(result.errors)} failed"
+    if result.skipped:
+        text += f", {len(result.skipped)} skipped"
+    return text

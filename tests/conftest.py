@@ -1,0 +1,64 @@
+"""Shared fixtures: a CliRunner, and mask writers that use the real libraries."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "examples"))
+
+from make_examples import write_dicom_series, write_nifti, write_png  # noqa: E402
+
+__all__ = ["ROOT", "write_dicom_series", "write_nifti", "write_png"]
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(12345)
+
+
+@pytest.fixture
+def case_folders(tmp_path: object) -> Callable[..., tuple[str, str]]:
+    """Write {case: (pred, gt)} arrays as NIfTI into tmp/pred and tmp/gt; returns both folders."""
+
+    def make(
+        cases: dict[str, tuple[np.ndarray, np.ndarray]],
+        spacing=(1.0, 1.0, 1.0),
+        suffix: str = ".nii.gz",
+    ) -> tuple[str, str]:
+        pred_dir = os.path.join(str(tmp_path), "pred")
+        gt_dir = os.path.join(str(tmp_path), "gt")
+        os.makedirs(pred_dir, exist_ok=True)
+        os.makedirs(gt_dir, exist_ok=True)
+        for case, (pred, gt) in cases.items():
+            if pred is not None:
+                write_nifti(os.path.join(pred_dir, case + suffix), pred, spacing)
+            write_nifti(os.path.join(gt_dir, case + suffix), gt, spacing)
+        return pred_dir, gt_dir
+
+    return make
+
+
+def brute_counts(
+    gt: np.ndarray, pred: np.ndarray, values: tuple[int, ...], ignore: int | None = None
+) -> tuple[int, int, int, int]:
+    """TP/FP/FN/TN by boolean masks, the obvious way: the independent reference."""
+    keep = np.ones(gt.shape, bool) if ignore is None else gt != ignore
+    g = np.isin(gt, values) & keep
+    p = np.isin(pred, values) & keep
+    tp = int(np.sum(g & p))
+    fp = int(np.sum(~g & p))
+    fn = int(np.sum(g & ~p))
+    tn = int(np.sum(~g & ~p & keep))
+    return tp, fp, fn, tn
