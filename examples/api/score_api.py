@@ -1,6 +1,6 @@
 """Score the NIfTI example from Python and look at the results with pandas.
 
-    python examples/api/score_api.py
+python examples/api/score_api.py
 """
 
 from __future__ import annotations

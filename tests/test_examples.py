@@ -1,0 +1,47 @@
+"""Each example's README shows a command and its output: run it and compare, line by line."""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from dicecli.cli import cli
+
+READMES = sorted(glob.glob(os.path.join(ROOT, "examples", "*", "README.md")))
+
+
+def quoted(readme: str) -> tuple[list[str], list[str]]:
+    text = Path(readme).read_text(encoding="utf-8")
+    block = re.search(r"```console\n\$ (.*?)\n(.*?)```", text, re.S)
+    assert block, f"{readme} has no ```console block with a $ command"
+    return shlex.split(block.group(1)), [ln.rstrip() for ln in block.group(2).splitlines()]
+
+
+@pytest.mark.parametrize("readme", READMES, ids=lambda p: os.path.basename(os.path.dirname(p)))
+def test_example_readme_output_is_real(readme, runner, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    argv, expected = quoted(readme)
+    if argv[0] == "dicecli":
+        result = runner.invoke(cli, argv[1:])
+        assert result.exit_code == 0, result.output
+        output = result.stdout
+    else:
+        assert argv[0] == "python"
+        done = subprocess.run(
+            [sys.executable, *argv[1:]], capture_output=True, text=True, check=True
+        )
+        output = done.stdout
+    assert [ln.rstrip() for ln in output.splitlines()] == expected
+
+
+def test_every_example_folder_has_a_readme():
+    folders = [d for d in glob.glob(os.path.join(ROOT, "examples", "*")) if os.path.isdir(d)]
+    assert sorted(os.path.join(d, "README.md") for d in folders) == READMES
