@@ -13,6 +13,7 @@ from dicecli.models import CaseFailure, CasePair, CaseTally, Region, ScoreOption
 if TYPE_CHECKING:
     import pandas as pd
 
+    from dicecli.gate import GateOutcome, GateSettings
     from dicecli.pairing import Pairing
 
 
@@ -30,12 +31,23 @@ class RunResult:
     warnings: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
     unmatched_predictions: tuple[str, ...] = ()
-    sources: dict[str, tuple[str, str]] = field(default_factory=dict)
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    gate: GateOutcome | None = None
 
     @property
     def ok(self) -> bool:
         """True when every case was scored."""
         return not self.errors
+
+    def with_gate(
+        self, settings: GateSettings, baseline: dict[str, Any] | None = None
+    ) -> RunResult:
+        """This result with the CI gate evaluated (``result.gate.passed``)."""
+        from dataclasses import replace
+
+        from dicecli.gate import evaluate_gate
+
+        return replace(self, gate=evaluate_gate(self.cases, self.regions, settings, baseline))
 
 
 def score_cases(

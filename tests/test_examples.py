@@ -32,7 +32,7 @@ def test_example_readme_output_is_real(readme, runner, monkeypatch):
     if argv[0] == "dicecli":
         result = runner.invoke(cli, argv[1:])
         assert result.exit_code == 0, result.output
-        output = result.stdout
+        output = result.output  # stdout and stderr, in the order written
     else:
         assert argv[0] == "python"
         done = subprocess.run(

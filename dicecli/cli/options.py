@@ -112,7 +112,8 @@ _OUTPUT_OPTIONS: list[F] = [
         "outputs",
         multiple=True,
         type=click.Path(dir_okay=False),
-        help="Write a report file; format from the extension (.csv .json .md .txt). Repeatable.",
+        help="Write a report file; format from the extension: .csv .json .md .xml (JUnit) .txt. "
+        "Repeatable.",
     ),
     click.option(
         "--format",
@@ -132,7 +133,9 @@ _OUTPUT_OPTIONS: list[F] = [
 ]
 
 
-def _apply(decorators: list[F]) -> Callable[[F], F]:
+def apply(decorators: list[F]) -> Callable[[F], F]:
+    """One decorator that applies ``decorators`` in order (the first is the outermost)."""
+
     def wrap(f: F) -> F:
         for decorator in reversed(decorators):
             f = decorator(f)
@@ -141,5 +144,5 @@ def _apply(decorators: list[F]) -> Callable[[F], F]:
     return wrap
 
 
-score_options = _apply(_SCORE_OPTIONS)
-output_options = _apply(_OUTPUT_OPTIONS)
+score_options = apply(_SCORE_OPTIONS)
+output_options = apply(_OUTPUT_OPTIONS)

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from dicecli.cli import error_funnel
+from dicecli.cli.gating import append_step_summary, build_gate, gate_options, report_gate
 from dicecli.cli.options import output_options, score_options
+from dicecli.cli.settings import config_option, merged, resolved_settings
 
 if TYPE_CHECKING:
     from dicecli.api import RunResult
@@ -17,7 +19,9 @@ if TYPE_CHECKING:
 @click.command()
 @click.argument("pred", required=False, type=click.Path())
 @click.argument("gt", required=False, type=click.Path())
+@config_option
 @score_options
+@gate_options
 @output_options
 def score(
     pred: str | None,
@@ -28,34 +32,66 @@ def score(
     summary_only: bool,
     progress: bool | None,
     debug: bool,
+    annotations: str,
     **options: Any,
 ) -> None:
     """Score predictions in PRED against references in GT (folders paired by case id, two
     files, or two DICOM series folders).
 
-    Exit codes: 0 scored; 3 input error (the other cases are still written); 4 GPU requested but
-    unusable; 5 no cases found; 2 usage error.
+    Exit codes: 0 scored and every gate passed; 1 a gate failed; 2 usage error; 3 input error (the
+    other cases are still written); 4 GPU requested but unusable; 5 no cases found.
     """
+    from dataclasses import replace
+
     from dicecli.api import score_cases
     from dicecli.errors import ExitCode
     from dicecli.report import format_for_path
 
+    gate_args = {k: options.pop(k) for k in GATE_ARGS}
+    context = click.get_current_context()
+    gate_args["fail_under"] = merged(context, "fail_under", gate_args["fail_under"])
+    context.params["fail_under"] = gate_args["fail_under"]
     with error_funnel(debug):
         targets = [(path, format_for_path(path)) for path in outputs]
+        gate, baseline = build_gate(**gate_args)
         show = sys.stderr.isatty() if progress is None else progress
         with _progress(show) as tick:
             result = score_cases(
                 pred, gt, pairs=pairs, on_case_done=tick, on_pairing=_report_pairing, **options
             )
+        result = replace(result, settings=resolved_settings(context))
+        if gate.active or baseline is not None:
+            result = result.with_gate(gate, baseline)
         _write(result, fmt, summary_only, targets)
+        append_step_summary(result)
         _report_problems(result, debug)
+        report_gate(result, annotations, report_on_stdout=fmt in ("table", "markdown"))
+        failed_gate = result.gate is not None and not result.gate.passed
         if result.errors:
             click.echo(
                 f"error: {len(result.errors)} case(s) could not be scored; the other "
-                f"{result.cases['case'].nunique()} were written",
+                f"{result.cases['case'].nunique()} were written"
+                + (
+                    "; exit 3: input errors take precedence over the failed gate"
+                    if failed_gate
+                    else ""
+                ),
                 err=True,
             )
             sys.exit(int(ExitCode.INPUT_ERROR))
+        if failed_gate:
+            sys.exit(int(ExitCode.GATE_FAILED))
+
+
+GATE_ARGS = (
+    "fail_under",
+    "fail_case_under",
+    "gate_metric",
+    "gate_empty",
+    "baseline",
+    "max_drop",
+    "max_case_drop",
+)
 
 
 def _write(result: RunResult, fmt: str, summary_only: bool, targets: list[tuple[str, str]]) -> None:

@@ -42,11 +42,18 @@ def _markdown(result: RunResult, stream: IO[str]) -> None:
     write_markdown(result, stream)
 
 
+def _junit(result: RunResult, stream: IO[str]) -> None:
+    from dicecli.report.junit import write_junit
+
+    write_junit(result, stream)
+
+
 WRITERS: dict[str, Writer] = {
     "table": _table,
     "csv": _csv,
     "json": _json,
     "markdown": _markdown,
+    "junit": _junit,
 }
 
 EXTENSIONS: dict[str, str] = {
@@ -55,6 +62,7 @@ EXTENSIONS: dict[str, str] = {
     ".md": "markdown",
     ".markdown": "markdown",
     ".txt": "table",
+    ".xml": "junit",
 }
 
 

@@ -85,3 +85,26 @@ def error_lines(result: RunResult) -> list[str]:
 
 def _ml(value: float) -> str:
     return "" if math.isnan(value) else f"{value:.2f}"
+
+
+COMPARISON_HEADERS = ("label", "baseline", "current", "delta")
+
+
+def comparison_cells(result: RunResult) -> list[list[str]]:
+    """Per label: baseline mean, current mean and their difference (``--baseline``)."""
+    gate = result.gate
+    if gate is None:
+        return []
+    return [[c.label, num(c.baseline), num(c.current), f"{c.delta:+.4f}"] for c in gate.comparison]
+
+
+def gate_lines(result: RunResult) -> list[str]:
+    """The verdict and each failed rule, for Markdown and step summaries."""
+    gate = result.gate
+    if gate is None or not gate.rules:
+        return []
+    if gate.passed:
+        return [f"**Gate passed**: {'; '.join(gate.rules)}"]
+    return [f"**Gate failed** ({len(gate.failures)} rule(s)):"] + [
+        f"- {f.message}" for f in gate.failures
+    ]

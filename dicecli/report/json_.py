@@ -32,6 +32,8 @@ class JsonReport(TypedDict):
     warnings: list[str]
     skipped: list[str]
     unmatched_predictions: list[str]
+    settings: dict[str, dict[str, Any]]
+    gate: dict[str, Any] | None
 
 
 def build_report(result: RunResult) -> JsonReport:
@@ -48,12 +50,40 @@ def build_report(result: RunResult) -> JsonReport:
         "warnings": list(result.warnings),
         "skipped": list(result.skipped),
         "unmatched_predictions": list(result.unmatched_predictions),
+        "settings": result.settings,
+        "gate": _gate(result),
     }
 
 
 def write_json(result: RunResult, stream: IO[str]) -> None:
-    json.dump(build_report(result), stream, indent=2, allow_nan=False)
+    # default=str: option values such as paths are written as text
+    json.dump(build_report(result), stream, indent=2, allow_nan=False, default=str)
     stream.write("\n")
+
+
+def _gate(result: RunResult) -> dict[str, Any] | None:
+    gate = result.gate
+    if gate is None:
+        return None
+    return {
+        "passed": gate.passed,
+        "metric": gate.settings.metric,
+        "gate_empty": gate.settings.gate_empty,
+        "rules": list(gate.rules),
+        "failures": [{**dataclasses.asdict(f), "value": _plain(f.value)} for f in gate.failures],
+        "empty_skipped": dict(gate.empty_skipped),
+        "baseline": [
+            {
+                "label": c.label,
+                "baseline": _plain(c.baseline),
+                "current": _plain(c.current),
+                "delta": _plain(c.delta),
+            }
+            for c in gate.comparison
+        ],
+        "only_in_baseline": list(gate.only_in_baseline),
+        "only_in_current": list(gate.only_in_current),
+    }
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

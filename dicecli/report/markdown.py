@@ -6,9 +6,12 @@ from typing import IO, TYPE_CHECKING
 
 from dicecli.report._cells import (
     CASE_HEADERS,
+    COMPARISON_HEADERS,
     SUMMARY_HEADERS,
     case_cells,
+    comparison_cells,
     error_lines,
+    gate_lines,
     summary_cells,
 )
 
@@ -16,15 +19,24 @@ if TYPE_CHECKING:
     from dicecli.api import RunResult
 
 
-def write_markdown(result: RunResult, stream: IO[str]) -> None:
+def write_markdown(result: RunResult, stream: IO[str], cases: bool = True) -> None:
+    """Summary, gate verdict, baseline comparison and errors; the per-case table if ``cases``."""
     stream.write("## dicecli summary\n\n")
     _table(stream, SUMMARY_HEADERS, summary_cells(result))
+    verdict = gate_lines(result)
+    if verdict:
+        stream.write("\n" + "\n".join(_escape(line) for line in verdict) + "\n")
+    comparison = comparison_cells(result)
+    if comparison:
+        stream.write("\n### Against the baseline\n\n")
+        _table(stream, COMPARISON_HEADERS, comparison)
     errors = error_lines(result)
     if errors:
         stream.write(f"\n### Errors ({len(errors)})\n\n")
         stream.writelines(f"- {_escape(line)}\n" for line in errors)
-    stream.write("\n### Per case\n\n")
-    _table(stream, CASE_HEADERS, case_cells(result))
+    if cases:
+        stream.write("\n### Per case\n\n")
+        _table(stream, CASE_HEADERS, case_cells(result))
 
 
 def _table(stream: IO[str], headers: tuple[str, ...], rows: list[list[str]]) -> None:
@@ -35,4 +47,4 @@ def _table(stream: IO[str], headers: tuple[str, ...], rows: list[list[str]]) -> 
 
 
 def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING
 
-from dicecli.report._cells import CASE_HEADERS, SUMMARY_HEADERS, case_cells, summary_cells
+from dicecli.report._cells import (
+    CASE_HEADERS,
+    COMPARISON_HEADERS,
+    SUMMARY_HEADERS,
+    case_cells,
+    comparison_cells,
+    summary_cells,
+)
 
 if TYPE_CHECKING:
     from dicecli.api import RunResult
@@ -29,6 +36,14 @@ def write_table(result: RunResult, stream: IO[str], summary_only: bool = False) 
     for row in summary_cells(result):
         summary.add_row(*(escape(cell) for cell in row))
     console.print(summary)
+    comparison = comparison_cells(result)
+    if comparison:
+        table = Table(title="Against the baseline (mean)", title_justify="left")
+        for i, header in enumerate(COMPARISON_HEADERS):
+            table.add_column(header, justify="left" if i == 0 else "right")
+        for row in comparison:
+            table.add_row(*(escape(cell) for cell in row))
+        console.print(table)
 
 
 def _subtitle(result: RunResult) -> str:
