@@ -31,7 +31,7 @@ def read_nifti(path: str, options: ReadOptions) -> Mask:
             header = _parse_header(_gzip.peek(raw, 544), path)
             shape = _shape(header, path)
             check_voxels(path, shape, options)
-            array = _voxels(header, _gzip.gunzip(raw), shape, path)
+            array = _voxels(header, _gzip.gunzip(raw, _data_end(header, shape)), shape, path)
         else:
             img = nib.load(path, mmap="r")
             header = img.header
@@ -73,11 +73,17 @@ def _shape(header: Any, path: str) -> tuple[int, ...]:
     return shape
 
 
+def _data_end(header: Any, shape: tuple[int, ...]) -> int:
+    """Bytes up to the end of the voxel data, as the header promises."""
+    count = int(np.prod(shape, dtype=np.int64))
+    return int(header["vox_offset"]) + count * int(header.get_data_dtype().itemsize)
+
+
 def _voxels(header: Any, data: bytes | bytearray, shape: tuple[int, ...], path: str) -> Any:
     dtype = header.get_data_dtype()
     offset = int(header["vox_offset"])
     count = int(np.prod(shape, dtype=np.int64))
-    if len(data) < offset + count * dtype.itemsize:
+    if len(data) < _data_end(header, shape):
         raise MaskReadError(
             f"{path}: truncated -- the header promises {count} voxels of {dtype} but the file "
             f"holds {max(len(data) - offset, 0)} bytes of data; re-export it"

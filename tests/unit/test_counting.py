@@ -75,3 +75,20 @@ def test_soft_tally_matches_direct_sums(rng):
     assert counts.fp == pytest.approx(float((p * (1 - g)).sum()), rel=1e-12)
     assert counts.fn == pytest.approx(float(((1 - p) * g).sum()), rel=1e-12)
     assert counts.tn == pytest.approx(float(((1 - p) * (1 - g)).sum()), rel=1e-12)
+
+
+def test_counting_working_set_is_bounded(rng):
+    """Counting a pair allocates a bounded working set, not a copy of the volumes."""
+    import tracemalloc
+
+    shape = (256, 256, 128)  # 8 M voxels, 8 MB per volume
+    gt = np.zeros(shape, np.uint8)
+    gt[60:200, 50:180, 20:100] = rng.integers(0, 4, (140, 130, 80), dtype=np.uint8)
+    pred = np.roll(gt, 3, axis=0)
+    tracemalloc.start()
+    try:
+        joint_histogram(gt, pred)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * 1024 * 1024  # < 2 MB for 16 MB of input

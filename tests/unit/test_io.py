@@ -293,3 +293,18 @@ def test_zero_byte_missing_and_unknown_files(tmp_path):
 def test_case_ids(name, case, suffix):
     assert case_id(name) == case
     assert format_suffix(name) == suffix
+
+
+def test_uncompressed_nifti_is_memory_mapped_not_copied(tmp_path, volume):
+    path = write_nifti(str(tmp_path / "a.nii"), volume)
+    array = load_mask(path).array
+    base = array
+    while getattr(base, "base", None) is not None and not isinstance(base, np.memmap):
+        base = base.base
+    assert isinstance(base, np.memmap)
+
+
+def test_nifti_gz_voxels_are_viewed_in_the_decompressed_buffer(tmp_path, volume):
+    array = load_mask(write_nifti(str(tmp_path / "a.nii.gz"), volume)).array
+    assert array.base is not None
+    assert not array.flags.owndata  # a view, not a second copy
