@@ -46,8 +46,9 @@ def paint(volume: np.ndarray, label: int, centre, radii, rng, shift=(0, 0, 0), n
     hi = [min(s, int(ci + 1.4 * ri) + 1) for ci, ri, s in zip(c, r, shape, strict=True)]
     box = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
     grid = np.ogrid[box]
-    dist = sum(((g.astype(np.float32) - ci) / ri) ** 2
-               for g, ci, ri in zip(grid, c, r, strict=True))
+    dist = sum(
+        ((g.astype(np.float32) - ci) / ri) ** 2 for g, ci, ri in zip(grid, c, r, strict=True)
+    )
     if noise is None:
         noise = smooth_noise(dist.shape, rng)
     speckle = 0.04 * rng.standard_normal(dist.shape).astype(np.float32)
@@ -91,7 +92,9 @@ def main() -> None:
         for side, volume in (("gt", gt), ("pred", pred)):
             img = nib.Nifti1Image(volume, np.diag([*spacing, 1.0]))
             nib.save(img, os.path.join(a.out, side, f"case_{i:03d}.nii.gz"))
-    print(f"wrote {a.cases} case pairs of {shape} to {a.out} in {time.perf_counter() - start:.1f} s")
+    print(
+        f"wrote {a.cases} case pairs of {shape} to {a.out} in {time.perf_counter() - start:.1f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -42,8 +42,23 @@ def command(name: str, data: str, labels: str, out: str, peer_python: str, jobs:
     gt, pred = os.path.join(data, "gt"), os.path.join(data, "pred")
     script, _, peer = TOOLS[name]
     if script is None:
-        return [sys.executable, "-m", "dicecli", "score", pred, gt, "--labels", labels,
-                "--no-progress", "-j", str(jobs), "--format", "csv", "-o", out]
+        return [
+            sys.executable,
+            "-m",
+            "dicecli",
+            "score",
+            pred,
+            gt,
+            "--labels",
+            labels,
+            "--no-progress",
+            "-j",
+            str(jobs),
+            "--format",
+            "csv",
+            "-o",
+            out,
+        ]
     python = peer_python if peer else sys.executable
     return [python, script, gt, pred, "--labels", labels, "--out", out]
 
@@ -69,21 +84,29 @@ def timed(argv: list[str]) -> tuple[float, float]:
 
 def read(path: str) -> dict[tuple[str, int], dict[str, float]]:
     with open(path, newline="") as f:
-        return {(r["case"], int(r["label"] if r["label"].isdigit() else r["values"])):
-                {k: float(v) if v else math.nan for k, v in r.items()
-                 if k in ("dice", "tp", "fp", "fn")} for r in csv.DictReader(f)}
+        return {
+            (r["case"], int(r["label"] if r["label"].isdigit() else r["values"])): {
+                k: float(v) if v else math.nan
+                for k, v in r.items()
+                if k in ("dice", "tp", "fp", "fn")
+            }
+            for r in csv.DictReader(f)
+        }
 
 
-def agree(name: str, ours: dict, theirs: dict) -> None:
+def disagreement(ours: dict, theirs: dict) -> str | None:
+    """None when a tool's Dice agrees with dicecli's to 1e-6 and its counts exactly."""
     if set(ours) != set(theirs):
-        raise SystemExit(f"{name}: scored {len(theirs)} case/labels, dicecli {len(ours)}")
+        return f"scored {len(theirs)} case/labels, dicecli {len(ours)}"
+    worst_dice, worst_count = 0.0, 0
     for key, row in theirs.items():
-        mine = ours[key]
-        if not math.isclose(row["dice"], mine["dice"], rel_tol=0, abs_tol=1e-6):
-            raise SystemExit(f"{name}: {key} Dice {row['dice']} but dicecli {mine['dice']}")
+        worst_dice = max(worst_dice, abs(row["dice"] - ours[key]["dice"]))
         for count in ("tp", "fp", "fn"):
-            if count in row and int(row[count]) != int(mine[count]):
-                raise SystemExit(f"{name}: {key} {count} {row[count]} but dicecli {mine[count]}")
+            if count in row:
+                worst_count = max(worst_count, abs(int(row[count]) - int(ours[key][count])))
+    if worst_dice <= 1e-6 and worst_count == 0:
+        return None
+    return f"Dice off by up to {worst_dice:.2g}, counts by up to {worst_count} voxels"
 
 
 def main() -> None:
@@ -92,16 +115,23 @@ def main() -> None:
     ap.add_argument("--labels", default="1,2,3")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--jobs", type=int, default=1, help="dicecli -j (the peers run one process)")
-    ap.add_argument("--peer-python", default=sys.executable,
-                    help="interpreter of the venv where the peers are installed")
+    ap.add_argument(
+        "--peer-python",
+        default=sys.executable,
+        help="interpreter of the venv where the peers are installed",
+    )
     ap.add_argument("--slow-peers", action="store_true", help="include seg-metrics")
     ap.add_argument("--only", help="comma-separated tool names to run (besides dicecli)")
     ap.add_argument("--markdown", action="store_true")
     a = ap.parse_args()
     n_cases = len([f for f in os.listdir(os.path.join(a.data, "pred")) if f.endswith(".nii.gz")])
-    names = [n for n in TOOLS if available(n, a.peer_python)
-             and (a.slow_peers or n not in SLOW)
-             and (not a.only or n == "dicecli" or n in a.only.split(","))]
+    names = [
+        n
+        for n in TOOLS
+        if available(n, a.peer_python)
+        and (a.slow_peers or n not in SLOW)
+        and (not a.only or n == "dicecli" or n in a.only.split(","))
+    ]
     missing = [n for n in TOOLS if n not in names]
     tmp = tempfile.mkdtemp()
     outs = {n: os.path.join(tmp, f"{i}.csv") for i, n in enumerate(names)}
@@ -109,22 +139,33 @@ def main() -> None:
     for name in names:  # agreement first, and a warm page cache
         timed(argv[name])
     ours = read(outs["dicecli"])
-    for name in names[1:]:
-        agree(name, ours, read(outs[name]))
+    notes = {n: disagreement(ours, read(outs[n])) for n in names[1:]}
     times: dict[str, list[float]] = {n: [] for n in names}
-    rss: dict[str, float] = {n: 0.0 for n in names}
+    rss: dict[str, float] = dict.fromkeys(names, 0.0)
     for r in range(a.rounds):
-        for name in names[r % len(names):] + names[: r % len(names)]:
+        for name in names[r % len(names) :] + names[: r % len(names)]:
             wall, peak = timed(argv[name])
             times[name].append(wall / n_cases)
             rss[name] = max(rss[name], peak)
     base = statistics.median(times["dicecli"])
-    print(f"# {n_cases} cases in {a.data}; {a.rounds} rounds; dicecli -j {a.jobs}; "
-          f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
-    print("# every tool's Dice agreed with dicecli's to 1e-6 (counts exactly, where reported)")
+    print(
+        f"# {n_cases} cases in {a.data}; {a.rounds} rounds; dicecli -j {a.jobs}; "
+        f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
+    for name, note in notes.items():
+        print(f"# {name}: " + (note or "Dice agrees with dicecli's to 1e-6, counts exactly"))
     header = ("tool", "s/case median", "min", "max", "× dicecli", "peak RSS MB")
-    rows = [(n, f"{statistics.median(t):.3f}", f"{min(t):.3f}", f"{max(t):.3f}",
-             f"{statistics.median(t) / base:.2f}", f"{rss[n]:.0f}") for n, t in times.items()]
+    rows = [
+        (
+            n,
+            f"{statistics.median(t):.3f}",
+            f"{min(t):.3f}",
+            f"{max(t):.3f}",
+            f"{statistics.median(t) / base:.2f}",
+            f"{rss[n]:.0f}",
+        )
+        for n, t in times.items()
+    ]
     if a.markdown:
         print("| " + " | ".join(header) + " |")
         print("| --- |" + " ---: |" * (len(header) - 1))

@@ -85,10 +85,10 @@ def score_cases(
     from dicecli.labels import parse_labels
     from dicecli.options import make_options
     from dicecli.pairing import pair_cases, pairs_from_manifest
-    from dicecli.xp import select_backend
+    from dicecli.xp import cached_backend
 
     opts = make_options(**options)
-    backend = select_backend(opts.device)  # --device gpu without a GPU fails here, before any work
+    backend = cached_backend(opts.device)  # --device gpu without a GPU fails here, before any work
     given = parse_labels(opts.labels) if opts.labels else None
     if pairs is not None:
         if pred is not None or gt is not None:

@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from dicecli.errors import DiceCliError
-from dicecli.models import CaseFailure, CasePair, CaseTally, Mask, ScoreOptions, Tally
+from dicecli.models import (
+    CaseFailure,
+    CasePair,
+    CaseTally,
+    DevicePolicy,
+    Mask,
+    ScoreOptions,
+    Tally,
+)
 
 Outcome = CaseTally | CaseFailure
 
@@ -69,7 +77,7 @@ def _tally_case(pair: CasePair, options: ScoreOptions) -> CaseTally:
     from dicecli.metrics import joint_histogram, soft_tally
     from dicecli.options import read_options
     from dicecli.values import label_map, probability_map
-    from dicecli.xp import select_backend
+    from dicecli.xp import cached_backend
 
     read = read_options(options)
     gt = load_mask(pair.gt, read)
@@ -86,7 +94,7 @@ def _tally_case(pair: CasePair, options: ScoreOptions) -> CaseTally:
         pred = load_mask(pair.pred, read)
     notes = [*gt.warnings, *pred.warnings]
     notes += check_geometry(pred, gt, options.geometry, options.geometry_tolerance)
-    backend = select_backend(options.device)
+    backend = cached_backend(options.device)
     ref = backend.to_device(label_map(gt, options.threshold))
     tally: Tally
     if options.soft:
@@ -119,7 +127,7 @@ def run_cases(
 def _run_pool(
     jobs: list[CaseJob], workers: int, on_done: Callable[[Outcome], None] | None
 ) -> list[Outcome]:
-    context = _pool_context()
+    context = _pool_context(jobs[0].options.device)
     results: list[Outcome | None] = [None] * len(jobs)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures: dict[Future[Outcome], int] = {
@@ -144,14 +152,18 @@ def _run_pool(
     return [r for r in results if r is not None]
 
 
-def _pool_context() -> Any:
-    """``fork`` where it is safe (POSIX, no other thread running): workers start at once with
-    everything imported. Else ``forkserver`` preloading the pipeline's modules, or ``spawn``."""
+def _pool_context(device: DevicePolicy) -> Any:
+    """``fork`` where it is safe (POSIX, no other thread running, no CUDA context in this
+    process): workers start at once with everything imported. Else ``forkserver`` preloading the
+    pipeline's modules, or ``spawn``."""
     import multiprocessing
     import threading
 
+    from dicecli.xp import cached_backend
+
     methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
+    cuda = device != "cpu" and cached_backend(device).name == "gpu"  # CUDA does not survive fork
+    if "fork" in methods and threading.active_count() == 1 and not cuda:
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")

@@ -49,6 +49,17 @@ def select_backend(device: DevicePolicy = "auto") -> Backend:
         return CPU
 
 
+_CACHE: dict[tuple[str, str], Backend] = {}
+
+
+def cached_backend(device: DevicePolicy) -> Backend:
+    """``select_backend`` once per process (and per CuPy module name): workers ask per case."""
+    key = (device, CUPY_MODULE)
+    if key not in _CACHE:
+        _CACHE[key] = select_backend(device)
+    return _CACHE[key]
+
+
 def _gpu_backend() -> Backend:
     try:
         cp = importlib.import_module(CUPY_MODULE)

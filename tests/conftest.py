@@ -62,3 +62,13 @@ def brute_counts(
     fn = int(np.sum(g & ~p))
     tn = int(np.sum(~g & ~p & keep))
     return tp, fp, fn, tn
+
+
+@pytest.fixture(autouse=True)
+def _fresh_backend_cache():
+    """Backends are cached per process; tests swap CuPy stand-ins, so start each test afresh."""
+    from dicecli import xp
+
+    xp._CACHE.clear()
+    yield
+    xp._CACHE.clear()

@@ -17,6 +17,6 @@ for case, gt, pred in cases(a.gt_dir, a.pred_dir):
     dice = DiceMetric(include_background=True, reduction="none")(p1, g1)[0]
     cm = get_confusion_matrix(p1, g1, include_background=True)[0]  # (classes, [tp, fp, tn, fn])
     for k in a.labels:
-        tp, fp, _, fn = (int(round(float(v))) for v in cm[k])
+        tp, fp, _, fn = (round(float(v)) for v in cm[k])
         rows.append((case, k, float(dice[k]), tp, fp, fn))
 write(a.out, rows, "case,label,dice,tp,fp,fn")

@@ -130,6 +130,12 @@ _OUTPUT_OPTIONS: list[F] = [
         help="Progress bar on stderr (default: when stderr is a terminal).",
     ),
     click.option("--debug", is_flag=True, help="Show tracebacks of errors."),
+    click.option(
+        "-v",
+        "--verbose",
+        is_flag=True,
+        help="Say on stderr which backend (CPU or GPU, with the device) ran, and how long.",
+    ),
 ]
 
 

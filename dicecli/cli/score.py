@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -32,6 +33,7 @@ def score(
     summary_only: bool,
     progress: bool | None,
     debug: bool,
+    verbose: bool,
     annotations: str,
     **options: Any,
 ) -> None:
@@ -55,9 +57,16 @@ def score(
         targets = [(path, format_for_path(path)) for path in outputs]
         gate, baseline = build_gate(**gate_args)
         show = sys.stderr.isatty() if progress is None else progress
+        start = time.perf_counter()
         with _progress(show) as tick:
             result = score_cases(
                 pred, gt, pairs=pairs, on_case_done=tick, on_pairing=_report_pairing, **options
+            )
+        if verbose:
+            n = result.cases["case"].nunique() + len(result.errors)
+            click.echo(
+                f"backend: {result.backend}; {n} case(s) in {time.perf_counter() - start:.2f} s",
+                err=True,
             )
         result = replace(result, settings=resolved_settings(context))
         if gate.active or baseline is not None:

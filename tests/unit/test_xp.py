@@ -106,3 +106,29 @@ def test_counting_on_each_backend(name, rng):
     prob = rng.random(gt.shape)
     soft = region_counts(soft_tally(xp.asarray(gt), xp.asarray(prob), xp), Region("1", (1,)))
     assert soft.tp == pytest.approx(float(prob[gt == 1].sum()), rel=1e-12)
+
+
+def test_workers_are_not_forked_once_cuda_is_initialised(fake_cupy):
+    from dicecli.engine import _pool_context
+
+    fake_cupy(stand_in(devices=1))
+    assert _pool_context("auto").get_start_method() in ("forkserver", "spawn")
+    assert _pool_context("cpu").get_start_method() == "fork"
+
+
+def test_cli_verbose_names_the_backend(runner, fake_cupy):
+    import os
+
+    from conftest import ROOT
+
+    from dicecli.cli import cli
+
+    png = os.path.join(ROOT, "examples", "png")
+    result = runner.invoke(
+        cli, ["score", f"{png}/pred", f"{png}/gt", "--device", "cpu", "-v", "--format", "csv"]
+    )
+    assert result.exit_code == 0
+    assert "backend: cpu (cpu)" in result.stderr
+    fake_cupy(stand_in(devices=1, broken=True))
+    auto = runner.invoke(cli, ["score", f"{png}/pred", f"{png}/gt", "-v", "--format", "csv"])
+    assert "backend: cpu (cpu)" in auto.stderr  # a broken GPU falls back silently under auto
