@@ -11,6 +11,7 @@ import pandas as pd
 
 from dicecli.metrics import (
     METRICS,
+    SURFACE_METRICS,
     dice_from_totals,
     empty_situation,
     overlap_metrics,
@@ -18,38 +19,48 @@ from dicecli.metrics import (
 )
 from dicecli.models import CaseTally, Region, ScoreOptions, SoftTally
 
-#: Columns of the per-case table, in order (the CSV contract; README "CSV columns").
-CASE_COLUMNS = (
-    "case",
-    "label",
-    "values",
-    *METRICS,
-    "tp",
-    "fp",
-    "fn",
-    "tn",
-    "pred_volume_ml",
-    "ref_volume_ml",
-    "volume_diff_ml",
-    "empty",
-    "pred_path",
-    "gt_path",
-)
+
+def case_columns(surface: Sequence[str] = ()) -> tuple[str, ...]:
+    """Columns of the per-case table, in order (the CSV contract; README "CSV columns"); the
+    surface metric columns appear only when ``--metrics`` asks for them."""
+    return (
+        "case",
+        "label",
+        "values",
+        *METRICS,
+        *surface,
+        "tp",
+        "fp",
+        "fn",
+        "tn",
+        "pred_volume_ml",
+        "ref_volume_ml",
+        "volume_diff_ml",
+        "empty",
+        "pred_path",
+        "gt_path",
+    )
+
+
+#: The per-case columns with overlap metrics only (the default).
+CASE_COLUMNS = case_columns()
 
 #: Statistics reported for every metric in the summary, in order.
 STATS = ("n_valid", "mean", "std", "median", "q1", "q3", "min", "max")
 
-#: Columns of the per-label summary, in order.
-SUMMARY_COLUMNS = (
-    "label",
-    "values",
-    "n",
-    "pooled_dice",
-    "n_both_empty",
-    "n_ref_empty",
-    "n_pred_empty",
-    *(f"{m}_{s}" for m in METRICS for s in STATS),
-)
+
+def summary_columns(surface: Sequence[str] = ()) -> tuple[str, ...]:
+    """Columns of the per-label summary, in order."""
+    return (
+        "label",
+        "values",
+        "n",
+        "pooled_dice",
+        "n_both_empty",
+        "n_ref_empty",
+        "n_pred_empty",
+        *(f"{m}_{s}" for m in (*METRICS, *surface) for s in STATS),
+    )
 
 
 def run_values(tallies: Sequence[CaseTally]) -> set[int]:
@@ -66,11 +77,16 @@ def case_rows(
     tallies: Sequence[CaseTally], regions: Sequence[Region], options: ScoreOptions
 ) -> pd.DataFrame:
     """One row per (case, region) with counts, metrics, volumes and the empty situation."""
+    from dicecli.options import surface_metrics
+
+    surface = surface_metrics(options)
     rows: list[dict[str, Any]] = []
     for t in tallies:
         for region in regions:
             counts = region_counts(t.tally, region, options.ignore_label)
             metrics = overlap_metrics(counts, options.empty, options.smooth)
+            if surface:
+                metrics |= _surface_values(t, region, options, surface)
             vol = t.voxel_volume_ml
             pred_ml = counts.pred * vol if vol is not None else math.nan
             ref_ml = counts.ref * vol if vol is not None else math.nan
@@ -92,15 +108,28 @@ def case_rows(
                     "gt_path": t.gt_path,
                 }
             )
-    frame = pd.DataFrame(rows, columns=list(CASE_COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(case_columns(surface)))
     if not options.soft:
         frame = frame.astype(dict.fromkeys(("tp", "fp", "fn", "tn"), "int64"))
     return frame
 
 
+def _surface_values(
+    tally: CaseTally, region: Region, options: ScoreOptions, surface: Sequence[str]
+) -> dict[str, float]:
+    from dicecli.metrics.surface import empty_stats, surface_metrics
+    from dicecli.options import empty_distance
+
+    stats = tally.surfaces.get(region.spec) or empty_stats(0, 0, math.nan)  # absent: both empty
+    empty_nsd = {"nan": math.nan, "one": 1.0, "zero": 0.0}[options.empty]
+    values = surface_metrics(stats, options.hd95_mode, empty_distance(options), empty_nsd)
+    return {m: values[m] for m in surface}
+
+
 def summarise(cases: pd.DataFrame, regions: Sequence[Region]) -> pd.DataFrame:
     """Per region: n, pooled (micro) Dice, empty-situation counts, and for every metric the
     count of valid values and mean, std (ddof=1), median, quartiles, min and max (NaN excluded)."""
+    metrics = [m for m in (*METRICS, *SURFACE_METRICS) if m in cases.columns]
     out: list[dict[str, Any]] = []
     for region in regions:
         part = cases[cases["label"] == region.name]
@@ -115,10 +144,10 @@ def summarise(cases: pd.DataFrame, regions: Sequence[Region]) -> pd.DataFrame:
             "n_ref_empty": int((part["empty"] == "reference").sum()),
             "n_pred_empty": int((part["empty"] == "prediction").sum()),
         }
-        for metric in METRICS:
+        for metric in metrics:
             row.update(_stats(metric, part[metric].to_numpy(dtype=float)))
         out.append(row)
-    return pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
+    return pd.DataFrame(out, columns=list(summary_columns(metrics[len(METRICS) :])))
 
 
 def _stats(metric: str, values: np.ndarray) -> dict[str, float]:

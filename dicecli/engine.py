@@ -75,7 +75,7 @@ def _tally_case(pair: CasePair, options: ScoreOptions) -> CaseTally:
     from dicecli.geometry import check_geometry
     from dicecli.io import load_mask
     from dicecli.metrics import joint_histogram, soft_tally
-    from dicecli.options import read_options
+    from dicecli.options import read_options, surface_metrics
     from dicecli.values import label_map, probability_map
     from dicecli.xp import cached_backend
 
@@ -95,15 +95,55 @@ def _tally_case(pair: CasePair, options: ScoreOptions) -> CaseTally:
     notes = [*gt.warnings, *pred.warnings]
     notes += check_geometry(pred, gt, options.geometry, options.geometry_tolerance)
     backend = cached_backend(options.device)
-    ref = backend.to_device(label_map(gt, options.threshold))
+    ref_host = label_map(gt, options.threshold)
+    ref = backend.to_device(ref_host)
     tally: Tally
+    labels = None
     if options.soft:
         tally = soft_tally(ref, backend.to_device(probability_map(pred)), backend.xp)
     else:
         labels = label_map(pred, options.threshold, binarise=True)
         tally = joint_histogram(ref, backend.to_device(labels), backend.xp)
     volume = math.prod(gt.spacing) / 1000.0 if gt.ndim == 3 and gt.format != "raster" else None
-    return CaseTally(pair.case, pred.path, gt.path, tally, volume, tuple(notes))
+    surfaces = {}
+    if surface_metrics(options) and not options.soft:
+        surfaces = _surfaces(ref_host, labels, gt.spacing, tally, options)
+    return CaseTally(pair.case, pred.path, gt.path, tally, volume, tuple(notes), surfaces)
+
+
+def _surfaces(
+    ref: Any, pred: Any, spacing: tuple[float, ...], tally: Tally, options: ScoreOptions
+) -> dict[str, Any]:
+    """Surface statistics for the --labels regions, or for every label present in this case."""
+    import numpy as np
+
+    from dicecli.labels import discover_labels, parse_labels, with_background
+    from dicecli.metrics.surface import region_surfaces
+    from dicecli.options import nsd_tolerances
+
+    if options.labels:
+        regions = parse_labels(options.labels)
+        if options.include_background:
+            regions = with_background(regions, options.ignore_label)
+    else:
+        present = {int(v) for v in tally.ref_values}
+        present |= {int(v) for v in getattr(tally, "pred_values", ())}
+        regions = discover_labels(present, options.include_background, options.ignore_label)
+    default, per_label = nsd_tolerances(options)
+
+    def tolerance(region: Any) -> float:
+        value = per_label.get(region.name, per_label.get(region.spec, default))
+        return float("nan") if value is None else value
+
+    return region_surfaces(
+        np.asarray(ref),
+        np.asarray(pred),
+        regions,
+        spacing,
+        options.hd_percentile,
+        tolerance,
+        options.ignore_label,
+    )
 
 
 def run_cases(

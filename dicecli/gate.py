@@ -16,13 +16,10 @@ import numpy as np
 import pandas as pd
 
 from dicecli.errors import DiceCliError, UsageError
-from dicecli.metrics import METRICS
+from dicecli.metrics import LOWER_IS_BETTER
 from dicecli.models import Region
 
 GateEmpty = Literal["skip", "fail", "pass"]
-
-#: Metrics where smaller is better are gated with "must not exceed" (none among overlap metrics).
-LOWER_IS_BETTER: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +118,8 @@ def evaluate_gate(
     baseline: Mapping[str, Any] | None = None,
 ) -> GateOutcome:
     """Check every rule; a label-mean rule per label, a case rule per case and label."""
-    if settings.metric not in METRICS:
-        raise UsageError(f"--gate-metric must be one of {', '.join(METRICS)}")
+    if settings.metric not in cases.columns:
+        raise UsageError(f"--gate-metric {settings.metric} was not computed; add it to --metrics")
     names = [r.name for r in regions]
     thresholds = _label_thresholds(settings, regions)
     metric, worse = settings.metric, _worse(settings.metric)
@@ -131,7 +128,9 @@ def evaluate_gate(
     skipped: dict[str, int] = {}
     for name in names:
         values = cases.loc[cases["label"] == name, ["case", metric]]
-        gated, n_skipped = _gated_values(values[metric].to_numpy(dtype=float), settings.gate_empty)
+        gated, n_skipped = _gated_values(
+            values[metric].to_numpy(dtype=float), settings.gate_empty, metric
+        )
         skipped[name] = n_skipped
         mean = float(np.mean(gated)) if gated.size else math.nan
         if name in thresholds:
@@ -172,11 +171,13 @@ def _label_thresholds(settings: GateSettings, regions: Sequence[Region]) -> dict
     return thresholds
 
 
-def _gated_values(values: np.ndarray, policy: GateEmpty) -> tuple[np.ndarray, int]:
+def _gated_values(values: np.ndarray, policy: GateEmpty, metric: str) -> tuple[np.ndarray, int]:
+    """Undefined values left out (skip), or replaced by the worst (fail) or best (pass) value."""
     nan = np.isnan(values)
     if policy == "skip":
         return values[~nan], int(nan.sum())
-    return np.where(nan, 0.0 if policy == "fail" else 1.0, values), 0
+    worst, best = (math.inf, 0.0) if metric in LOWER_IS_BETTER else (0.0, 1.0)
+    return np.where(nan, worst if policy == "fail" else best, values), 0
 
 
 def _case_failures(values: pd.DataFrame, name: str, settings: GateSettings) -> list[RuleFailure]:
@@ -212,10 +213,10 @@ def _regression(
     comparison = []
     for name in names:
         before, _ = _gated_values(
-            old.loc[old["label"] == name, metric].to_numpy(float), settings.gate_empty
+            old.loc[old["label"] == name, metric].to_numpy(float), settings.gate_empty, metric
         )
         now, _ = _gated_values(
-            cases.loc[cases["label"] == name, metric].to_numpy(float), settings.gate_empty
+            cases.loc[cases["label"] == name, metric].to_numpy(float), settings.gate_empty, metric
         )
         if not before.size or not now.size:
             continue

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+#: Overlap metrics, always computed (from the confusion counts).
+METRICS = ("dice", "iou", "precision", "recall", "specificity")
+
+#: Boundary metrics (``metrics/surface.py``), opt-in with ``--metrics``.
+SURFACE_METRICS = ("hd", "hd95", "assd", "masd", "nsd")
+
+#: Gated with "must not exceed" instead of "must reach".
+LOWER_IS_BETTER = frozenset({"hd", "hd95", "assd", "masd"})
+
 EmptyPolicy = Literal["nan", "one", "zero"]
 MissingPolicy = Literal["error", "zero", "skip"]
 GeometryPolicy = Literal["strict", "warn", "ignore"]
 DevicePolicy = Literal["auto", "cpu", "gpu"]
+Hd95Mode = Literal["max", "pooled"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +119,8 @@ class CaseTally:
     tally: Tally
     voxel_volume_ml: float | None
     warnings: tuple[str, ...] = ()
+    #: surface statistics per region spec ("1", "1+2+4") when surface metrics were asked for
+    surfaces: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,3 +153,8 @@ class ScoreOptions:
     max_voxels: int = 4_000_000_000
     jobs: int = 0
     device: DevicePolicy = "auto"
+    metrics: str = "overlap"
+    hd_percentile: float = 95.0
+    hd95_mode: Hd95Mode = "max"
+    nsd_tolerance: str = "1"
+    empty_distance: str = "nan"

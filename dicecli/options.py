@@ -8,7 +8,15 @@ from typing import Any, get_args
 
 from dicecli.errors import UsageError
 from dicecli.io._limits import ReadOptions
-from dicecli.models import DevicePolicy, EmptyPolicy, GeometryPolicy, MissingPolicy, ScoreOptions
+from dicecli.models import (
+    METRICS,
+    SURFACE_METRICS,
+    DevicePolicy,
+    EmptyPolicy,
+    GeometryPolicy,
+    MissingPolicy,
+    ScoreOptions,
+)
 
 _CHOICES = {
     "empty": get_args(EmptyPolicy),
@@ -43,7 +51,60 @@ def make_options(**kwargs: Any) -> ScoreOptions:
         raise UsageError("--geometry-tolerance must be zero or positive")
     if options.color_map:
         parse_color_map(options.color_map)
+    surface = surface_metrics(options)
+    if surface and options.soft:
+        raise UsageError("surface metrics need binary masks; drop --soft or the surface metrics")
+    if not 0 < options.hd_percentile <= 100:
+        raise UsageError("--hd-percentile must be in (0, 100]")
+    empty_distance(options)
+    nsd_tolerances(options)
     return options
+
+
+def surface_metrics(options: ScoreOptions) -> tuple[str, ...]:
+    """The surface metrics ``--metrics`` asks for: ``overlap`` (none), ``all``, ``surface``, or a
+    comma-separated list of metric names."""
+    names = {n.strip() for n in options.metrics.split(",") if n.strip()}
+    known = {*METRICS, *SURFACE_METRICS, "overlap", "surface", "all"}
+    unknown = sorted(names - known)
+    if unknown:
+        raise UsageError(
+            f"--metrics: unknown {', '.join(unknown)}; choose from overlap, all, surface, "
+            + ", ".join((*METRICS, *SURFACE_METRICS))
+        )
+    if names & {"all", "surface"}:
+        return SURFACE_METRICS
+    return tuple(m for m in SURFACE_METRICS if m in names)
+
+
+def empty_distance(options: ScoreOptions) -> float:
+    """``--empty-distance``: nan, inf or a number of millimetres."""
+    try:
+        value = float(options.empty_distance)
+    except ValueError:
+        raise UsageError("--empty-distance must be nan, inf or a number (mm)") from None
+    return value
+
+
+def nsd_tolerances(options: ScoreOptions) -> tuple[float | None, dict[str, float]]:
+    """``--nsd-tolerance 2`` or ``liver=2,tumor=1`` -> (default, per label name)."""
+    default: float | None = None
+    per_label: dict[str, float] = {}
+    for item in options.nsd_tolerance.split(","):
+        name, _, number = item.strip().rpartition("=")
+        try:
+            value = float(number)
+        except ValueError:
+            raise UsageError(
+                f"--nsd-tolerance: cannot read {item.strip()!r}; write MM or LABEL=MM"
+            ) from None
+        if value < 0:
+            raise UsageError("--nsd-tolerance must not be negative")
+        if name.strip():
+            per_label[name.strip()] = value
+        else:
+            default = value
+    return default, per_label
 
 
 def parse_color_map(spec: str) -> dict[tuple[int, int, int], int]:

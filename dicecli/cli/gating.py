@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from dicecli.cli.options import apply
+from dicecli.models import SURFACE_METRICS
 
 if TYPE_CHECKING:
     from dicecli.api import RunResult
@@ -31,10 +32,13 @@ gate_options = apply(
         ),
         click.option(
             "--gate-metric",
-            type=click.Choice(["dice", "iou", "precision", "recall", "specificity"]),
+            type=click.Choice(
+                ["dice", "iou", "precision", "recall", "specificity", *SURFACE_METRICS]
+            ),
             default="dice",
             show_default=True,
-            help="The metric the gates check.",
+            help="The metric the gates check; distances (hd, hd95, assd, masd) must not exceed "
+            "the threshold, the others must reach it (surface metrics need --metrics).",
         ),
         click.option(
             "--gate-empty",

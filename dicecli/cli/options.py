@@ -103,6 +103,43 @@ _SCORE_OPTIONS: list[F] = [
         show_default=True,
         help="Array backend: CuPy on a GPU when available.",
     ),
+    click.option(
+        "--metrics",
+        default="overlap",
+        show_default=True,
+        metavar="LIST",
+        help="Also compute surface metrics: all, or a list of hd,hd95,assd,masd,nsd "
+        "(overlap metrics are always computed).",
+    ),
+    click.option(
+        "--hd-percentile",
+        type=float,
+        default=95.0,
+        show_default=True,
+        help="Percentile of the hd95 column.",
+    ),
+    click.option(
+        "--hd95-mode",
+        type=click.Choice(["max", "pooled"]),
+        default="max",
+        show_default=True,
+        help="max: larger of the two directed percentiles (MONAI, DeepMind, Metrics Reloaded); "
+        "pooled: percentile of both directions together (medpy, seg-metrics).",
+    ),
+    click.option(
+        "--nsd-tolerance",
+        default="1",
+        show_default=True,
+        metavar="MM",
+        help="Normalised surface Dice tolerance in mm: one value, or per label liver=2,tumor=1.",
+    ),
+    click.option(
+        "--empty-distance",
+        default="nan",
+        show_default=True,
+        metavar="nan|inf|MM",
+        help="hd, hd95, assd and masd when either mask is empty.",
+    ),
 ]
 
 _OUTPUT_OPTIONS: list[F] = [

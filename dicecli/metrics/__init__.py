@@ -7,15 +7,17 @@ from __future__ import annotations
 
 from dicecli.metrics.counting import joint_histogram, soft_tally
 from dicecli.metrics.overlap import (
-    METRICS,
     dice_from_totals,
     empty_situation,
     overlap_metrics,
     region_counts,
 )
+from dicecli.models import LOWER_IS_BETTER, METRICS, SURFACE_METRICS
 
 __all__ = [
+    "LOWER_IS_BETTER",
     "METRICS",
+    "SURFACE_METRICS",
     "dice_from_totals",
     "empty_situation",
     "joint_histogram",

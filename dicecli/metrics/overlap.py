@@ -13,8 +13,6 @@ import numpy as np
 
 from dicecli.models import Counts, EmptyPolicy, JointHistogram, Region, SoftTally, Tally
 
-METRICS = ("dice", "iou", "precision", "recall", "specificity")
-
 _EMPTY_VALUE = {"nan": math.nan, "one": 1.0, "zero": 0.0}
 
 

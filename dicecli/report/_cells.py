@@ -8,19 +8,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from dicecli.api import RunResult
 
-CASE_HEADERS = (
-    "case",
-    "label",
-    "dice",
-    "iou",
-    "precision",
-    "recall",
-    "specificity",
-    "pred mL",
-    "ref mL",
-    "empty",
-)
-SUMMARY_HEADERS = (
+from dicecli.models import SURFACE_METRICS
+
+_CASE_HEADERS = ("case", "label", "dice", "iou", "precision", "recall", "specificity")
+_SUMMARY_HEADERS = (
     "label",
     "n",
     "valid",
@@ -29,7 +20,6 @@ SUMMARY_HEADERS = (
     "min – max",
     "pooled dice",
     "iou mean",
-    "empty both/ref/pred",
 )
 
 
@@ -40,27 +30,41 @@ def num(value: Any, digits: int = 4) -> str:
     return f"{value:.{digits}f}"
 
 
+def surface_columns(result: RunResult) -> list[str]:
+    """The surface metrics this run computed (``--metrics``)."""
+    return [m for m in SURFACE_METRICS if m in result.cases.columns]
+
+
+def case_headers(result: RunResult) -> tuple[str, ...]:
+    surface = [f"{m} mm" if m != "nsd" else m for m in surface_columns(result)]
+    return (*_CASE_HEADERS, *surface, "pred mL", "ref mL", "empty")
+
+
 def case_cells(result: RunResult) -> list[list[str]]:
+    surface = surface_columns(result)
     rows = []
-    for r in result.cases.itertuples(index=False):
+    for r in result.cases.to_dict(orient="records"):
         rows.append(
             [
-                str(r.case),
-                str(r.label),
-                num(r.dice),
-                num(r.iou),
-                num(r.precision),
-                num(r.recall),
-                num(r.specificity),
-                _ml(float(r.pred_volume_ml)),  # type: ignore[arg-type]
-                _ml(float(r.ref_volume_ml)),  # type: ignore[arg-type]
-                str(r.empty),
+                str(r["case"]),
+                str(r["label"]),
+                *(num(r[m]) for m in ("dice", "iou", "precision", "recall", "specificity")),
+                *(num(r[m], 2 if m != "nsd" else 4) for m in surface),
+                _ml(float(r["pred_volume_ml"])),
+                _ml(float(r["ref_volume_ml"])),
+                str(r["empty"]),
             ]
         )
     return rows
 
 
+def summary_headers(result: RunResult) -> tuple[str, ...]:
+    surface = [f"{m} median" for m in surface_columns(result)]
+    return (*_SUMMARY_HEADERS, *surface, "empty both/ref/pred")
+
+
 def summary_cells(result: RunResult) -> list[list[str]]:
+    surface = surface_columns(result)
     rows = []
     for s in result.summary.to_dict(orient="records"):
         rows.append(
@@ -73,6 +77,7 @@ def summary_cells(result: RunResult) -> list[list[str]]:
                 f"{num(s['dice_min'])} – {num(s['dice_max'])}",
                 num(s["pooled_dice"]),
                 num(s["iou_mean"]),
+                *(num(s[f"{m}_median"], 2 if m != "nsd" else 4) for m in surface),
                 f"{s['n_both_empty']}/{s['n_ref_empty']}/{s['n_pred_empty']}",
             ]
         )

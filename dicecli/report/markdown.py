@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import IO, TYPE_CHECKING
 
 from dicecli.report._cells import (
-    CASE_HEADERS,
     COMPARISON_HEADERS,
-    SUMMARY_HEADERS,
     case_cells,
+    case_headers,
     comparison_cells,
     error_lines,
     gate_lines,
     summary_cells,
+    summary_headers,
 )
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 def write_markdown(result: RunResult, stream: IO[str], cases: bool = True) -> None:
     """Summary, gate verdict, baseline comparison and errors; the per-case table if ``cases``."""
     stream.write("## dicecli summary\n\n")
-    _table(stream, SUMMARY_HEADERS, summary_cells(result))
+    _table(stream, summary_headers(result), summary_cells(result))
     verdict = gate_lines(result)
     if verdict:
         stream.write("\n" + "\n".join(_escape(line) for line in verdict) + "\n")
@@ -36,7 +36,7 @@ def write_markdown(result: RunResult, stream: IO[str], cases: bool = True) -> No
         stream.writelines(f"- {_escape(line)}\n" for line in errors)
     if cases:
         stream.write("\n### Per case\n\n")
-        _table(stream, CASE_HEADERS, case_cells(result))
+        _table(stream, case_headers(result), case_cells(result))
 
 
 def _table(stream: IO[str], headers: tuple[str, ...], rows: list[list[str]]) -> None:

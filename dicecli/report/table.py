@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import IO, TYPE_CHECKING
 
 from dicecli.report._cells import (
-    CASE_HEADERS,
     COMPARISON_HEADERS,
-    SUMMARY_HEADERS,
     case_cells,
+    case_headers,
     comparison_cells,
     summary_cells,
+    summary_headers,
 )
 
 if TYPE_CHECKING:
@@ -22,16 +22,18 @@ def write_table(result: RunResult, stream: IO[str], summary_only: bool = False) 
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console(file=stream, width=None if stream.isatty() else 140, highlight=False)
+    console = Console(file=stream, width=None if stream.isatty() else 240, highlight=False)
     if not summary_only:
         cases = Table(title="Per case", title_justify="left")
-        for i, header in enumerate(CASE_HEADERS):
-            cases.add_column(escape(header), justify="left" if i < 2 or i == 9 else "right")
+        headers = case_headers(result)
+        for i, header in enumerate(headers):
+            left = i < 2 or i == len(headers) - 1
+            cases.add_column(escape(header), justify="left" if left else "right")
         for row in case_cells(result):
             cases.add_row(*(escape(cell) for cell in row))
         console.print(cases)
     summary = Table(title=f"Summary ({_subtitle(result)})", title_justify="left")
-    for i, header in enumerate(SUMMARY_HEADERS):
+    for i, header in enumerate(summary_headers(result)):
         summary.add_column(escape(header), justify="left" if i == 0 else "right")
     for row in summary_cells(result):
         summary.add_row(*(escape(cell) for cell in row))
