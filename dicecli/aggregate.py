@@ -46,7 +46,10 @@ def case_columns(surface: Sequence[str] = ()) -> tuple[str, ...]:
 CASE_COLUMNS = case_columns()
 
 #: Statistics reported for every metric in the summary, in order.
-STATS = ("n_valid", "mean", "std", "median", "q1", "q3", "min", "max")
+STATS = ("n_valid", "mean", "std", "median", "q1", "q3", "min", "max", "ci_low", "ci_high")
+
+#: Seed of the bootstrap, so that a report is reproducible.
+BOOTSTRAP_SEED = 0
 
 
 def summary_columns(surface: Sequence[str] = ()) -> tuple[str, ...]:
@@ -126,9 +129,13 @@ def _surface_values(
     return {m: values[m] for m in surface}
 
 
-def summarise(cases: pd.DataFrame, regions: Sequence[Region]) -> pd.DataFrame:
+def summarise(
+    cases: pd.DataFrame, regions: Sequence[Region], resamples: int = 1000
+) -> pd.DataFrame:
     """Per region: n, pooled (micro) Dice, empty-situation counts, and for every metric the
-    count of valid values and mean, std (ddof=1), median, quartiles, min and max (NaN excluded)."""
+    count of valid values and mean, std (ddof=1), median, quartiles, min, max (NaN excluded) and
+    the percentile-bootstrap 95% confidence interval of the mean (``resamples`` resamples of the
+    valid values with replacement, seed 0; none when ``resamples`` is 0)."""
     metrics = [m for m in (*METRICS, *SURFACE_METRICS) if m in cases.columns]
     out: list[dict[str, Any]] = []
     for region in regions:
@@ -145,16 +152,17 @@ def summarise(cases: pd.DataFrame, regions: Sequence[Region]) -> pd.DataFrame:
             "n_pred_empty": int((part["empty"] == "prediction").sum()),
         }
         for metric in metrics:
-            row.update(_stats(metric, part[metric].to_numpy(dtype=float)))
+            row.update(_stats(metric, part[metric].to_numpy(dtype=float), resamples))
         out.append(row)
     return pd.DataFrame(out, columns=list(summary_columns(metrics[len(METRICS) :])))
 
 
-def _stats(metric: str, values: np.ndarray) -> dict[str, float]:
+def _stats(metric: str, values: np.ndarray, resamples: int) -> dict[str, float]:
     valid = values[~np.isnan(values)]
     if valid.size == 0:
         stats = dict.fromkeys(STATS[1:], math.nan)
     else:
+        low, high = bootstrap_ci(valid, resamples)
         q1, median, q3 = np.percentile(valid, [25, 50, 75])
         stats = {
             "mean": float(valid.mean()),
@@ -164,5 +172,19 @@ def _stats(metric: str, values: np.ndarray) -> dict[str, float]:
             "q3": float(q3),
             "min": float(valid.min()),
             "max": float(valid.max()),
+            "ci_low": low,
+            "ci_high": high,
         }
     return {f"{metric}_n_valid": valid.size, **{f"{metric}_{k}": v for k, v in stats.items()}}
+
+
+def bootstrap_ci(values: np.ndarray, resamples: int, level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean: the (1-level)/2 and (1+level)/2 quantiles of
+    the means of ``resamples`` resamples with replacement (seeded, so reports are reproducible)."""
+    finite = values[np.isfinite(values)]
+    if resamples <= 0 or finite.size < 2:
+        return math.nan, math.nan
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    means = finite[rng.integers(0, finite.size, (resamples, finite.size))].mean(axis=1)
+    low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return float(low), float(high)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from dicecli.gate import GateOutcome, GateSettings
     from dicecli.pairing import Pairing
+    from dicecli.report.html import HtmlOptions
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class RunResult:
     unmatched_predictions: tuple[str, ...] = ()
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     gate: GateOutcome | None = None
+    spacings: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    html: HtmlOptions | None = None
 
     @property
     def ok(self) -> bool:
@@ -188,7 +191,7 @@ def _result(
     cases = case_rows(tallies, regions, opts)
     return RunResult(
         cases=cases,
-        summary=summarise(cases, regions),
+        summary=summarise(cases, regions, opts.ci_resamples),
         errors=tuple(failures),
         regions=regions,
         options=opts,
@@ -196,6 +199,7 @@ def _result(
         warnings=tuple(w for t in tallies for w in t.warnings),
         skipped=skipped,
         unmatched_predictions=pairing.unmatched_predictions,
+        spacings={t.case: t.spacing for t in tallies},
     )
 
 

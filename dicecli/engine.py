@@ -108,7 +108,9 @@ def _tally_case(pair: CasePair, options: ScoreOptions) -> CaseTally:
     surfaces = {}
     if surface_metrics(options) and not options.soft:
         surfaces = _surfaces(ref_host, labels, gt.spacing, tally, options)
-    return CaseTally(pair.case, pred.path, gt.path, tally, volume, tuple(notes), surfaces)
+    return CaseTally(
+        pair.case, pred.path, gt.path, tally, volume, tuple(notes), surfaces, gt.spacing
+    )
 
 
 def _surfaces(

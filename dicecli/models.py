@@ -121,6 +121,7 @@ class CaseTally:
     warnings: tuple[str, ...] = ()
     #: surface statistics per region spec ("1", "1+2+4") when surface metrics were asked for
     surfaces: Mapping[str, Any] = field(default_factory=dict)
+    spacing: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,3 +159,4 @@ class ScoreOptions:
     hd95_mode: Hd95Mode = "max"
     nsd_tolerance: str = "1"
     empty_distance: str = "nan"
+    ci_resamples: int = 1000

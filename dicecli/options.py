@@ -47,6 +47,8 @@ def make_options(**kwargs: Any) -> ScoreOptions:
         raise UsageError("--smooth must be zero or positive")
     if options.max_voxels < 1 or options.jobs < 0:
         raise UsageError("--max-voxels must be positive and --jobs zero (all cores) or more")
+    if options.ci_resamples < 0:
+        raise UsageError("--ci-resamples must be zero (no interval) or more")
     if options.geometry_tolerance < 0:
         raise UsageError("--geometry-tolerance must be zero or positive")
     if options.color_map:

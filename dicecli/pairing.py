@@ -41,8 +41,8 @@ def pair_cases(pred: str, gt: str, pattern: str | None = None) -> Pairing:
             f"{pred} and {gt}: give two folders of cases or two masks (files or DICOM series "
             "folders), not one of each"
         )
-    pred_cases, pred_ignored = _index(pred, regex)
-    gt_cases, gt_ignored = _index(gt, regex)
+    pred_cases, pred_ignored = index_folder(pred, regex)
+    gt_cases, gt_ignored = index_folder(gt, regex)
     pairs = tuple(CasePair(c, pred_cases.get(c), gt_cases[c]) for c in sorted(gt_cases))
     unmatched = tuple(pred_cases[c] for c in sorted(set(pred_cases) - set(gt_cases)))
     return Pairing(pairs, unmatched, pred_ignored + gt_ignored)
@@ -111,7 +111,11 @@ def _case_of(path: str, regex: re.Pattern[str] | None) -> str | None:
     return match["case"] if match else None
 
 
-def _index(folder: str, regex: re.Pattern[str] | None) -> tuple[dict[str, str], tuple[str, ...]]:
+def index_folder(
+    folder: str, regex: re.Pattern[str] | None
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Case id -> path for every mask (or DICOM series folder) in ``folder``, and the files
+    skipped; duplicate ids are an error."""
     found: dict[str, list[str]] = {}
     ignored: list[str] = []
     for name in sorted(os.listdir(folder)):

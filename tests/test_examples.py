@@ -15,7 +15,8 @@ from conftest import ROOT
 
 from dicecli.cli import cli
 
-READMES = sorted(glob.glob(os.path.join(ROOT, "examples", "*", "README.md")))
+EXAMPLES = sorted(glob.glob(os.path.join(ROOT, "examples", "*", "README.md")))
+READMES = [os.path.join(ROOT, "README.md"), *EXAMPLES]
 
 
 def quoted(readme: str) -> tuple[list[str], list[str]]:
@@ -25,7 +26,9 @@ def quoted(readme: str) -> tuple[list[str], list[str]]:
     return shlex.split(block.group(1)), [ln.rstrip() for ln in block.group(2).splitlines()]
 
 
-@pytest.mark.parametrize("readme", READMES, ids=lambda p: os.path.basename(os.path.dirname(p)))
+@pytest.mark.parametrize(
+    "readme", READMES, ids=lambda p: os.path.relpath(p, ROOT).replace("/README.md", "")
+)
 def test_example_readme_output_is_real(readme, runner, monkeypatch):
     monkeypatch.chdir(ROOT)
     argv, expected = quoted(readme)
@@ -44,4 +47,4 @@ def test_example_readme_output_is_real(readme, runner, monkeypatch):
 
 def test_every_example_folder_has_a_readme():
     folders = [d for d in glob.glob(os.path.join(ROOT, "examples", "*")) if os.path.isdir(d)]
-    assert sorted(os.path.join(d, "README.md") for d in folders) == READMES
+    assert sorted(os.path.join(d, "README.md") for d in folders) == EXAMPLES

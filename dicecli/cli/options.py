@@ -134,6 +134,13 @@ _SCORE_OPTIONS: list[F] = [
         help="Normalised surface Dice tolerance in mm: one value, or per label liver=2,tumor=1.",
     ),
     click.option(
+        "--ci-resamples",
+        type=click.IntRange(min=0),
+        default=1000,
+        show_default=True,
+        help="Bootstrap resamples of the 95% confidence interval of each mean (0: none).",
+    ),
+    click.option(
         "--empty-distance",
         default="nan",
         show_default=True,
@@ -187,5 +194,22 @@ def apply(decorators: list[F]) -> Callable[[F], F]:
     return wrap
 
 
+_REPORT_OPTIONS: list[F] = [
+    click.option("--title", help="HTML report: its title (default: from the prediction folder)."),
+    click.option(
+        "--worst",
+        type=click.IntRange(min=0),
+        default=10,
+        show_default=True,
+        help="HTML report: overlay thumbnails of the N worst case/label pairs.",
+    ),
+    click.option(
+        "--images",
+        type=click.Path(exists=True, file_okay=False),
+        help="HTML report: folder of CT/MR images (paired by case id) shown under the overlays.",
+    ),
+]
+
 score_options = apply(_SCORE_OPTIONS)
+report_options = apply(_REPORT_OPTIONS)
 output_options = apply(_OUTPUT_OPTIONS)

@@ -10,21 +10,55 @@ import click
 
 from dicecli.cli import error_funnel
 from dicecli.cli.gating import append_step_summary, build_gate, gate_options, report_gate
-from dicecli.cli.options import output_options, score_options
+from dicecli.cli.options import output_options, report_options, score_options
 from dicecli.cli.settings import config_option, merged, resolved_settings
 
 if TYPE_CHECKING:
     from dicecli.api import RunResult
 
 
+def _options(f: Any) -> Any:
+    for decorator in reversed(
+        [
+            click.argument("pred", required=False, type=click.Path()),
+            click.argument("gt", required=False, type=click.Path()),
+            config_option,
+            score_options,
+            gate_options,
+            output_options,
+            report_options,
+        ]
+    ):
+        f = decorator(f)
+    return f
+
+
 @click.command()
-@click.argument("pred", required=False, type=click.Path())
-@click.argument("gt", required=False, type=click.Path())
-@config_option
-@score_options
-@gate_options
-@output_options
-def score(
+@_options
+def score(**params: Any) -> None:
+    """Score predictions in PRED against references in GT (folders paired by case id, two
+    files, or two DICOM series folders).
+
+    Exit codes: 0 scored and every gate passed; 1 a gate failed; 2 usage error; 3 input error (the
+    other cases are still written); 4 GPU requested but unusable; 5 no cases found.
+    """
+    run_score(**params)
+
+
+@click.command()
+@_options
+def report(**params: Any) -> None:
+    """Score like `dicecli score` and write a self-contained HTML study report (-o study.html):
+    summary with confidence intervals, plots, worst-case overlays and a sortable per-case table."""
+    if not any(path.lower().endswith((".html", ".htm")) for path in params["outputs"]):
+        with error_funnel():
+            from dicecli.errors import UsageError
+
+            raise UsageError("dicecli report needs -o REPORT.html")
+    run_score(**params)
+
+
+def run_score(
     pred: str | None,
     gt: str | None,
     pairs: str | None,
@@ -35,19 +69,18 @@ def score(
     debug: bool,
     verbose: bool,
     annotations: str,
+    title: str | None,
+    worst: int,
+    images: str | None,
     **options: Any,
 ) -> None:
-    """Score predictions in PRED against references in GT (folders paired by case id, two
-    files, or two DICOM series folders).
-
-    Exit codes: 0 scored and every gate passed; 1 a gate failed; 2 usage error; 3 input error (the
-    other cases are still written); 4 GPU requested but unusable; 5 no cases found.
-    """
+    """Score, gate, write every output, say what went wrong, exit with the right code."""
     from dataclasses import replace
 
     from dicecli.api import score_cases
     from dicecli.errors import ExitCode
     from dicecli.report import format_for_path
+    from dicecli.report.html import HtmlOptions, default_title
 
     gate_args = {k: options.pop(k) for k in GATE_ARGS}
     context = click.get_current_context()
@@ -68,7 +101,8 @@ def score(
                 f"backend: {result.backend}; {n} case(s) in {time.perf_counter() - start:.2f} s",
                 err=True,
             )
-        result = replace(result, settings=resolved_settings(context))
+        html = HtmlOptions(title or default_title(pred), worst, images)
+        result = replace(result, settings=resolved_settings(context), html=html)
         if gate.active or baseline is not None:
             result = result.with_gate(gate, baseline)
         _write(result, fmt, summary_only, targets)

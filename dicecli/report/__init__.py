@@ -48,12 +48,19 @@ def _junit(result: RunResult, stream: IO[str]) -> None:
     write_junit(result, stream)
 
 
+def _html(result: RunResult, stream: IO[str]) -> None:
+    from dicecli.report.html import write_html
+
+    write_html(result, stream)
+
+
 WRITERS: dict[str, Writer] = {
     "table": _table,
     "csv": _csv,
     "json": _json,
     "markdown": _markdown,
     "junit": _junit,
+    "html": _html,
 }
 
 EXTENSIONS: dict[str, str] = {
@@ -63,6 +70,8 @@ EXTENSIONS: dict[str, str] = {
     ".markdown": "markdown",
     ".txt": "table",
     ".xml": "junit",
+    ".html": "html",
+    ".htm": "html",
 }
 
 
@@ -82,6 +91,9 @@ def write_file(result: RunResult, path: str, fmt: str) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".dicecli-", suffix=".tmp", dir=folder)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
             WRITERS[fmt](result, stream)

@@ -1,0 +1,142 @@
+"""The study report: one self-contained HTML file (inline SVG plots, PNG overlays, CSS and JS;
+nothing fetched at view time), rendered from a Jinja2 template with autoescaping."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import io
+import os
+from collections import Counter
+from dataclasses import dataclass
+from importlib import resources
+from typing import IO, TYPE_CHECKING, Any
+
+from dicecli._version import __version__
+from dicecli.models import METRICS, SURFACE_METRICS
+
+if TYPE_CHECKING:
+    from dicecli.api import RunResult
+
+
+@dataclass(frozen=True, slots=True)
+class HtmlOptions:
+    """``--title``, ``--worst N`` thumbnails, ``--images DIR`` (CT/MR under the overlays)."""
+
+    title: str = "Segmentation study"
+    worst: int = 10
+    images: str | None = None
+
+
+def write_html(result: RunResult, stream: IO[str]) -> None:
+    from jinja2 import Environment, select_autoescape
+
+    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+    env.filters["num"] = _num
+    template = env.from_string(
+        resources.files("dicecli.report").joinpath("templates/report.html.j2").read_text("utf-8")
+    )
+    stream.write(template.render(**context(result)))
+
+
+def context(result: RunResult) -> dict[str, Any]:
+    from dicecli.report import plots
+    from dicecli.report.csv_ import write_csv
+
+    options: HtmlOptions = getattr(result, "html", None) or HtmlOptions()
+    cases = result.cases
+    metrics = [m for m in (*METRICS, *SURFACE_METRICS) if m in cases.columns]
+    csv = io.StringIO()
+    write_csv(result, csv)
+    settings = result.settings
+    return {
+        "title": options.title,
+        "created": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "version": __version__,
+        "inputs": {
+            k: settings[k]["value"]
+            for k in ("pred", "gt", "pairs")
+            if settings.get(k, {}).get("value")
+        },
+        "options": dataclasses.asdict(result.options),
+        "backend": result.backend,
+        "n_cases": int(cases["case"].nunique()),
+        "regions": result.regions,
+        "spacings": _spacings(result),
+        "errors": result.errors,
+        "skipped": result.skipped,
+        "unmatched": result.unmatched_predictions,
+        "warnings": result.warnings,
+        "gate": result.gate,
+        "summary": result.summary.to_dict(orient="records"),
+        "metrics": metrics,
+        "resamples": result.options.ci_resamples,
+        "distributions": {
+            m: plots.distribution(cases, result.regions, m)
+            for m in metrics
+            if plots.has_values(cases, m)
+        },
+        "volumes": plots.volume_scatter(cases, result.regions),
+        "bland_altman": plots.bland_altman(cases, result.regions),
+        "heatmap": plots.heatmap(cases, result.regions) if len(cases) else None,
+        "overlays": _overlays(result, options),
+        "columns": [
+            "case",
+            "label",
+            *metrics,
+            "tp",
+            "fp",
+            "fn",
+            "pred_volume_ml",
+            "ref_volume_ml",
+            "volume_diff_ml",
+            "empty",
+        ],
+        "rows": cases.to_dict(orient="records"),
+        "csv_uri": "data:text/csv;base64,"
+        + base64.b64encode(csv.getvalue().encode("utf-8")).decode("ascii"),
+    }
+
+
+def _overlays(result: RunResult, options: HtmlOptions) -> list[Any]:
+    from dicecli.report.overlay import render, worst_rows
+
+    images = _image_index(options.images) if options.images else {}
+    values = {r.name: r.values for r in result.regions}
+    return [
+        render(row, values[str(row.label)], images.get(str(row.case)))
+        for row in worst_rows(result.cases, options.worst).itertuples(index=False)
+    ]
+
+
+def _image_index(folder: str) -> dict[str, str]:
+    from dicecli.pairing import index_folder
+
+    found, _ = index_folder(folder, None)
+    return found
+
+
+def _spacings(result: RunResult) -> list[tuple[str, int]]:
+    counts = Counter(
+        " × ".join(f"{v:.3g}" for v in spacing) for spacing in result.spacings.values()
+    )
+    return counts.most_common()
+
+
+def _num(value: Any, digits: int = 4) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if number != number:  # NaN
+        return "n/a"
+    return f"{number:.{digits}f}"
+
+
+def default_title(pred: str | None) -> str:
+    return (
+        f"Segmentation study: {os.path.basename(os.path.normpath(pred))}"
+        if pred
+        else ("Segmentation study")
+    )
