@@ -91,9 +91,9 @@ def run_score(
         gate, baseline = build_gate(**gate_args)
         show = sys.stderr.isatty() if progress is None else progress
         start = time.perf_counter()
-        with _progress(show) as tick:
+        with _Progress(show) as bar:
             result = score_cases(
-                pred, gt, pairs=pairs, on_case_done=tick, on_pairing=_report_pairing, **options
+                pred, gt, pairs=pairs, on_case_done=bar.tick, on_pairing=bar.paired, **options
             )
         if verbose:
             n = result.cases["case"].nunique() + len(result.errors)
@@ -181,23 +181,39 @@ def _report_problems(result: RunResult, debug: bool) -> None:
             click.echo("\n".join(lines[1:]), err=True)
 
 
-class _progress:
-    """A rich progress bar on stderr, or a no-op; yields the per-case callback."""
+class _Progress:
+    """A rich progress bar on stderr (cases done of cases paired), or nothing."""
 
     def __init__(self, show: bool) -> None:
         self.show = show
         self.bar: Any = None
+        self.task: Any = None
 
-    def __enter__(self) -> Any:
-        if not self.show:
-            return None
-        from rich.console import Console
-        from rich.progress import Progress
+    def __enter__(self) -> _Progress:
+        if self.show:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-        self.bar = Progress(console=Console(stderr=True), transient=True)
-        self.bar.start()
-        task = self.bar.add_task("scoring", total=None)
-        return lambda outcome: self.bar.advance(task)
+            self.bar = Progress(
+                "scoring",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("scoring", total=None)
+        return self
+
+    def paired(self, pairing: Any) -> None:
+        _report_pairing(pairing)
+        if self.bar is not None:
+            self.bar.update(self.task, total=len(pairing.pairs))
+
+    def tick(self, outcome: Any) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.task)
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:

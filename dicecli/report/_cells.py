@@ -15,12 +15,11 @@ _SUMMARY_HEADERS = (
     "label",
     "n",
     "valid",
-    "dice mean ± std",
-    "95% CI of mean",
-    "median [q1, q3]",
+    "dice mean ± sd",
+    "95% CI",
+    "median [IQR]",
     "min – max",
-    "pooled dice",
-    "iou mean",
+    "pooled",
 )
 
 
@@ -61,7 +60,7 @@ def case_cells(result: RunResult) -> list[list[str]]:
 
 def summary_headers(result: RunResult) -> tuple[str, ...]:
     surface = [f"{m} median" for m in surface_columns(result)]
-    return (*_SUMMARY_HEADERS, *surface, "empty both/ref/pred")
+    return (*_SUMMARY_HEADERS, *surface, "empty b/r/p")
 
 
 def summary_cells(result: RunResult) -> list[list[str]]:
@@ -78,7 +77,6 @@ def summary_cells(result: RunResult) -> list[list[str]]:
                 f"{num(s['dice_median'])} [{num(s['dice_q1'])}, {num(s['dice_q3'])}]",
                 f"{num(s['dice_min'])} – {num(s['dice_max'])}",
                 num(s["pooled_dice"]),
-                num(s["iou_mean"]),
                 *(num(s[f"{m}_median"], 2 if m != "nsd" else 4) for m in surface),
                 f"{s['n_both_empty']}/{s['n_ref_empty']}/{s['n_pred_empty']}",
             ]

@@ -18,29 +18,56 @@ if TYPE_CHECKING:
 
 
 def write_table(result: RunResult, stream: IO[str], summary_only: bool = False) -> None:
+    from rich import box
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     console = Console(file=stream, width=None if stream.isatty() else 240, highlight=False)
     if not summary_only:
-        cases = Table(title="Per case", title_justify="left")
+        cases = Table(
+            title="Per case",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            collapse_padding=True,
+            pad_edge=False,
+        )
         headers = case_headers(result)
         for i, header in enumerate(headers):
             left = i < 2 or i == len(headers) - 1
-            cases.add_column(escape(header), justify="left" if left else "right")
+            cases.add_column(escape(header), justify="left" if left else "right", no_wrap=not left)
         for row in case_cells(result):
             cases.add_row(*(escape(cell) for cell in row))
         console.print(cases)
-    summary = Table(title=f"Summary ({_subtitle(result)})", title_justify="left")
+    summary = Table(
+        title=f"Summary ({_subtitle(result)})",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+        pad_edge=False,
+    )
     for i, header in enumerate(summary_headers(result)):
-        summary.add_column(escape(header), justify="left" if i == 0 else "right")
+        # numbers never wrap; on a narrow terminal the label column gives way first
+        summary.add_column(
+            escape(header),
+            justify="left" if i == 0 else "right",
+            no_wrap=True,
+            min_width=min(16, max(len(r.name) for r in result.regions))
+            if i == 0 and result.regions
+            else None,
+        )
     for row in summary_cells(result):
         summary.add_row(*(escape(cell) for cell in row))
     console.print(summary)
     comparison = comparison_cells(result)
     if comparison:
-        table = Table(title="Against the baseline (mean)", title_justify="left")
+        table = Table(
+            title="Against the baseline (mean)",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            collapse_padding=True,
+            pad_edge=False,
+        )
         for i, header in enumerate(COMPARISON_HEADERS):
             table.add_column(header, justify="left" if i == 0 else "right")
         for row in comparison:
