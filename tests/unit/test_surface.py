@@ -112,3 +112,15 @@ def test_both_empty_nsd_follows_empty_policy():
     stats = surface_stats(empty, empty, (1.0, 1.0))
     assert surface_metrics(stats, empty_nsd=1.0)["nsd"] == 1.0
     assert math.isnan(surface_metrics(stats)["hd95"])
+
+
+def test_far_apart_surfaces_fall_back_to_the_kd_tree_exactly():
+    ref = np.zeros((30, 12, 5), bool)
+    pred = np.zeros_like(ref)
+    ref[0:3, 0:3, 0:2] = True
+    pred[25:28, 8:11, 3:5] = True  # far beyond the neighbour search radius
+    expected = brute_metrics(ref, pred, (0.9, 1.1, 3.0))
+    got = surface_metrics(surface_stats(ref, pred, (0.9, 1.1, 3.0)))
+    for key in ("hd", "hd95", "assd", "masd"):
+        assert got[key] == pytest.approx(expected[key], abs=1e-12), key
+    assert got["hd"] > 20
