@@ -42,6 +42,16 @@ def case_columns(surface: Sequence[str] = ()) -> tuple[str, ...]:
     )
 
 
+#: DICOM identifiers, appended to the per-case columns when any input is DICOM.
+DICOM_COLUMNS = {
+    "PatientID": "patient_id",
+    "StudyInstanceUID": "study_uid",
+    "SeriesInstanceUID": "series_uid",
+}
+
+#: The region of a binary (0/1) histogram.
+_INSIDE = Region("inside", (1,))
+
 #: The per-case columns with overlap metrics only (the default).
 CASE_COLUMNS = case_columns()
 
@@ -86,7 +96,11 @@ def case_rows(
     rows: list[dict[str, Any]] = []
     for t in tallies:
         for region in regions:
-            counts = region_counts(t.tally, region, options.ignore_label)
+            binary = t.region_tallies.get(region.spec)
+            if binary is not None:  # a SEG/RTSTRUCT region: its own binary histogram
+                counts = region_counts(binary, _INSIDE)
+            else:
+                counts = region_counts(t.tally, region, options.ignore_label)
             metrics = overlap_metrics(counts, options.empty, options.smooth)
             if surface:
                 metrics |= _surface_values(t, region, options, surface)
@@ -109,9 +123,12 @@ def case_rows(
                     "empty": empty_situation(counts),
                     "pred_path": t.pred_path,
                     "gt_path": t.gt_path,
+                    **{column: t.meta.get(key, "") for key, column in DICOM_COLUMNS.items()},
                 }
             )
-    frame = pd.DataFrame(rows, columns=list(case_columns(surface)))
+    dicom = any(any(t.meta.values()) for t in tallies)
+    columns = [*case_columns(surface), *(DICOM_COLUMNS.values() if dicom else ())]
+    frame = pd.DataFrame(rows, columns=columns)
     if not options.soft:
         frame = frame.astype(dict.fromkeys(("tp", "fp", "fn", "tn"), "int64"))
     return frame

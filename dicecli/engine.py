@@ -72,7 +72,7 @@ def score_case(job: CaseJob) -> Outcome:
 def _tally_case(pair: CasePair, options: ScoreOptions) -> CaseTally:
     import numpy as np
 
-    from dicecli.geometry import check_geometry
+    from dicecli.geometry import align, check_geometry
     from dicecli.io import load_mask
     from dicecli.metrics import joint_histogram, soft_tally
     from dicecli.options import read_options, surface_metrics
@@ -93,7 +93,13 @@ def _tally_case(pair: CasePair, options: ScoreOptions) -> CaseTally:
     else:
         pred = load_mask(pair.pred, read)
     notes = [*gt.warnings, *pred.warnings]
-    notes += check_geometry(pred, gt, options.geometry, options.geometry_tolerance)
+    if options.labels and not gt.segments:
+        from dicecli.labels import parse_labels
+        from dicecli.regions import check_names
+
+        check_names(gt, parse_labels(options.labels))
+    pred, moved = align(pred, gt, options.geometry, options.geometry_tolerance)
+    notes += moved + check_geometry(pred, gt, options.geometry, options.geometry_tolerance)
     backend = cached_backend(options.device)
     ref_host = label_map(gt, options.threshold)
     ref = backend.to_device(ref_host)
@@ -102,15 +108,60 @@ def _tally_case(pair: CasePair, options: ScoreOptions) -> CaseTally:
     if options.soft:
         tally = soft_tally(ref, backend.to_device(probability_map(pred)), backend.xp)
     else:
-        labels = label_map(pred, options.threshold, binarise=True)
+        labels = pred.array if pred.segments else label_map(pred, options.threshold, True)
         tally = joint_histogram(ref, backend.to_device(labels), backend.xp)
     volume = math.prod(gt.spacing) / 1000.0 if gt.ndim == 3 and gt.format != "raster" else None
-    surfaces = {}
-    if surface_metrics(options) and not options.soft:
+    surfaces: dict[str, Any] = {}
+    by_region: dict[str, Any] = {}
+    if gt.segments and not options.soft:
+        by_region, surfaces = _segment_tallies(gt, pred, labels, options, backend)
+    elif surface_metrics(options) and not options.soft:
         surfaces = _surfaces(ref_host, labels, gt.spacing, tally, options)
     return CaseTally(
-        pair.case, pred.path, gt.path, tally, volume, tuple(notes), surfaces, gt.spacing
+        pair.case,
+        pred.path,
+        gt.path,
+        tally,
+        volume,
+        tuple(notes),
+        surfaces,
+        gt.spacing,
+        region_tallies=by_region,
+        label_names={s.number: s.label for s in gt.segments},
+        meta=dict(gt.meta or pred.meta),
     )
+
+
+def _segment_tallies(
+    gt: Mask, pred: Mask, labels: Any, options: ScoreOptions, backend: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One binary joint histogram (and surface statistics) per region of a SEG/RTSTRUCT
+    reference: overlapping segments are never merged into one label map."""
+    from dicecli.metrics import joint_histogram
+    from dicecli.metrics.surface import surface_stats
+    from dicecli.options import nsd_tolerances, surface_metrics
+    from dicecli.regions import region_masks, segment_regions
+
+    regions = segment_regions(gt, options)
+    masks = region_masks(gt, pred, labels, regions)
+    tallies = {
+        spec: joint_histogram(backend.to_device(r), backend.to_device(p), backend.xp)
+        for spec, (r, p) in masks.items()
+    }
+    surfaces = {}
+    if surface_metrics(options):
+        default, per_label = nsd_tolerances(options)
+        for region in regions:
+            r, p = masks[region.spec]
+            tolerance = per_label.get(region.name, default)
+            surfaces[region.spec] = surface_stats(
+                r,
+                p,
+                gt.spacing,
+                options.hd_percentile,
+                float("nan") if tolerance is None else tolerance,
+            )
+    return tallies, surfaces
 
 
 def _surfaces(

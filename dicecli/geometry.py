@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from dicecli.errors import GeometryError
@@ -39,7 +41,7 @@ def check_geometry(
             f"{pred.path} has shape {tuple(pred.array.shape)} but {ref.path} has "
             f"{tuple(ref.array.shape)}; masks must be on the same grid (dicecli never resamples)"
         )
-    if policy == "ignore" or "raster" in (pred.format, ref.format):
+    if policy in ("ignore", "resample") or "raster" in (pred.format, ref.format):
         return []
     diffs = geometry_differences(pred, ref, tolerance)
     if not diffs:
@@ -67,3 +69,111 @@ def orientation_code(mask: Mask) -> str:
     affine = np.eye(4)
     affine[:3, :3] = ras
     return "".join(c or "?" for c in nib.aff2axcodes(affine)[:n])
+
+
+def reorient(mask: Mask, ref: Mask, tolerance: float = 1e-3) -> Mask | None:
+    """``mask`` with its axes permuted and flipped onto ``ref``'s axis directions, when its grid
+    is the same physical grid stored in another orientation (RAS against LPS, a transposed or
+    flipped array); None when no permutation and flips match. Voxel values are only moved."""
+    n = mask.ndim
+    if n != ref.ndim or mask.array.ndim != n:
+        return None
+    source = np.asarray(mask.direction, dtype=float).reshape(n, n)
+    target = np.asarray(ref.direction, dtype=float).reshape(n, n)
+    match = target.T @ source  # [i, j]: cosine between ref axis i and mask axis j
+    perm = np.argmax(np.abs(match), axis=1)
+    if sorted(perm.tolist()) != list(range(n)):
+        return None
+    signs = np.sign(match[np.arange(n), perm])
+    if not np.allclose(np.abs(match[np.arange(n), perm]), 1.0, atol=tolerance):
+        return None
+    array = np.transpose(mask.array, perm)
+    spacing = np.asarray(mask.spacing, dtype=float)[perm]
+    origin = np.asarray(mask.origin, dtype=float).copy()
+    for i in range(n):
+        if signs[i] < 0:
+            array = np.flip(array, axis=i)
+            origin += (array.shape[i] - 1) * spacing[i] * source[:, perm[i]]
+    direction = source[:, perm] * signs
+    return Mask(
+        array,
+        tuple(float(v) for v in spacing),
+        tuple(float(v) for v in origin),
+        tuple(float(v) for v in direction.ravel()),
+        mask.path,
+        mask.format,
+        mask.meta,
+        mask.warnings,
+        _reorient_segments(mask, perm, signs),
+    )
+
+
+def _reorient_segments(mask: Mask, perm: np.ndarray, signs: np.ndarray) -> tuple[Any, ...]:
+    from dataclasses import replace
+
+    out = []
+    for segment in mask.segments:
+        array = np.transpose(segment.array, perm)
+        for i in range(len(perm)):
+            if signs[i] < 0:
+                array = np.flip(array, axis=i)
+        out.append(replace(segment, array=array))
+    return tuple(out)
+
+
+def resample(mask: Mask, ref: Mask) -> Mask:
+    """``mask`` resampled onto ``ref``'s grid by nearest neighbour (``--geometry resample``);
+    voxels outside ``mask``'s extent become 0."""
+    import SimpleITK as sitk
+
+    def image(array: Any, grid: Mask) -> Any:
+        img = sitk.GetImageFromArray(np.ascontiguousarray(np.asarray(array).T))
+        img.SetSpacing(grid.spacing)
+        img.SetOrigin(grid.origin)
+        img.SetDirection(grid.direction)
+        return img
+
+    def onto(array: Any) -> Any:
+        moved = sitk.Resample(
+            image(array, mask),
+            image(np.zeros(ref.array.shape, np.uint8), ref),
+            sitk.Transform(),
+            sitk.sitkNearestNeighbor,
+            0,
+        )
+        return sitk.GetArrayFromImage(moved).T
+
+    from dataclasses import replace
+
+    segments = tuple(
+        replace(s, array=onto(s.array.astype(np.uint8)).astype(bool)) for s in mask.segments
+    )
+    return Mask(
+        onto(mask.array),
+        ref.spacing,
+        ref.origin,
+        ref.direction,
+        mask.path,
+        mask.format,
+        mask.meta,
+        mask.warnings,
+        segments,
+    )
+
+
+def align(pred: Mask, ref: Mask, policy: str, tolerance: float) -> tuple[Mask, list[str]]:
+    """``pred`` on ``ref``'s grid: reoriented when it is the same grid stored in another axis
+    order or direction, resampled only under ``--geometry resample``."""
+    if policy == "resample":
+        if pred.array.shape == ref.array.shape and not geometry_differences(pred, ref, tolerance):
+            return pred, []
+        return resample(pred, ref), [f"{pred.path}: resampled onto the grid of {ref.path}"]
+    if "raster" in (pred.format, ref.format) or policy == "ignore":
+        return pred, []
+    same_axes = np.allclose(pred.direction, ref.direction, rtol=0, atol=tolerance)
+    if same_axes:
+        return pred, []
+    turned = reorient(pred, ref, tolerance)
+    if turned is None:
+        return pred, []
+    return turned, []

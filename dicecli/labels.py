@@ -8,7 +8,9 @@ from collections.abc import Iterable
 from dicecli.errors import UsageError
 from dicecli.models import Region
 
-_ITEM = re.compile(r"^(?:(?P<name>[^=]+?)\s*=\s*)?(?P<values>-?\d+(?:\s*\+\s*-?\d+)*)$")
+_INT = re.compile(r"^-?\d+$")
+
+_ITEM = re.compile(r"^(?:(?P<name>[^=]+?)\s*=\s*)?(?P<values>[^=+]+(?:\s*\+\s*[^=+]+)*)$")
 
 
 def parse_labels(spec: str) -> tuple[Region, ...]:
@@ -26,11 +28,18 @@ def parse_labels(spec: str) -> tuple[Region, ...]:
                 f"--labels: cannot read {item!r}; write values (1,2), names (liver=1) "
                 "or unions (whole_tumor=1+2+4)"
             )
-        values = tuple(dict.fromkeys(int(v) for v in match["values"].split("+")))
+        tokens = [t.strip() for t in match["values"].split("+")]
+        values = tuple(dict.fromkeys(int(t) for t in tokens if _INT.match(t)))
+        names = tuple(dict.fromkeys(t for t in tokens if not _INT.match(t)))
+        if names and not match["name"]:
+            raise UsageError(
+                f"--labels: {item!r} names a segment without a label name; write "
+                f"name={'+'.join(names)} (segment names match DICOM SEG/RTSTRUCT labels)"
+            )
         name = match["name"] or "+".join(str(v) for v in values)
-        regions.append(Region(name.strip(), values))
-    names = [r.name for r in regions]
-    dupes = sorted({n for n in names if names.count(n) > 1})
+        regions.append(Region(name.strip(), values, names))
+    seen = [r.name for r in regions]
+    dupes = sorted({n for n in seen if seen.count(n) > 1})
     if dupes:
         raise UsageError(f"--labels: the name(s) {', '.join(dupes)} appear more than once")
     return tuple(regions)

@@ -21,9 +21,19 @@ LOWER_IS_BETTER = frozenset({"hd", "hd95", "assd", "masd"})
 
 EmptyPolicy = Literal["nan", "one", "zero"]
 MissingPolicy = Literal["error", "zero", "skip"]
-GeometryPolicy = Literal["strict", "warn", "ignore"]
+GeometryPolicy = Literal["strict", "warn", "ignore", "resample"]
 DevicePolicy = Literal["auto", "cpu", "gpu"]
 Hd95Mode = Literal["max", "pooled"]
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One segment of a DICOM SEG or one ROI of an RT Structure Set, as a boolean volume indexed
+    like ``Mask.array``. Segments may overlap; each is scored as its own binary mask."""
+
+    number: int
+    label: str
+    array: npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +53,8 @@ class Mask:
     format: str
     meta: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    #: SEG segments or RTSTRUCT ROIs; ``array`` then holds the segment numbers (first one wins)
+    segments: tuple[Segment, ...] = ()
 
     @property
     def ndim(self) -> int:
@@ -55,10 +67,12 @@ class Region:
 
     name: str
     values: tuple[int, ...]
+    #: segment or ROI names (DICOM SEG, RTSTRUCT), matched case-insensitively: ``liver=Liver``
+    names: tuple[str, ...] = ()
 
     @property
     def spec(self) -> str:
-        return "+".join(str(v) for v in self.values)
+        return "+".join([*(str(v) for v in self.values), *self.names])
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +136,12 @@ class CaseTally:
     #: surface statistics per region spec ("1", "1+2+4") when surface metrics were asked for
     surfaces: Mapping[str, Any] = field(default_factory=dict)
     spacing: tuple[float, ...] = ()
+    #: SEG/RTSTRUCT references: a binary joint histogram per region spec
+    region_tallies: Mapping[str, JointHistogram] = field(default_factory=dict)
+    #: segment number -> segment label of a SEG/RTSTRUCT reference
+    label_names: Mapping[int, str] = field(default_factory=dict)
+    #: PatientID, StudyInstanceUID, SeriesInstanceUID of DICOM inputs
+    meta: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,3 +180,4 @@ class ScoreOptions:
     nsd_tolerance: str = "1"
     empty_distance: str = "nan"
     ci_resamples: int = 1000
+    reference_image: str | None = None

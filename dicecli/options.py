@@ -130,4 +130,9 @@ def parse_color_map(spec: str) -> dict[tuple[int, int, int], int]:
 
 def read_options(options: ScoreOptions) -> ReadOptions:
     colours = parse_color_map(options.color_map) if options.color_map else {}
-    return ReadOptions(color_map=colours, max_voxels=options.max_voxels)
+    return ReadOptions(
+        color_map=colours,
+        max_voxels=options.max_voxels,
+        reference_image=options.reference_image,
+        threshold=0.5 if options.threshold is None else options.threshold,
+    )

@@ -84,6 +84,10 @@ def write_dicom_series(
         ds.file_meta = meta
         ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
         ds.Modality, ds.PatientID = "CT", "DICECLI-EXAMPLE"
+        ds.PatientName, ds.PatientBirthDate, ds.PatientSex = "Example^Patient", "19700101", "O"
+        ds.StudyID, ds.StudyDate, ds.StudyTime = "1", "20260101", "120000"
+        ds.AccessionNumber, ds.ReferringPhysicianName = "", ""
+        ds.SeriesNumber, ds.Manufacturer = 1, "dicecli examples"
         ds.StudyInstanceUID, ds.SeriesInstanceUID = study_uid, series_uid
         ds.FrameOfReferenceUID, ds.InstanceNumber = frame_uid, k + 1
         ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]

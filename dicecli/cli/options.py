@@ -65,11 +65,18 @@ _SCORE_OPTIONS: list[F] = [
     ),
     click.option(
         "--geometry",
-        type=click.Choice(["strict", "warn", "ignore"]),
+        type=click.Choice(["strict", "warn", "ignore", "resample"]),
         default="strict",
         show_default=True,
-        help="Spacing/origin/direction mismatch: error, warning, or ignored. "
-        "A shape mismatch is always an error.",
+        help="Spacing/origin/direction mismatch: error, warning, or ignored; resample: the "
+        "prediction onto the reference grid (nearest neighbour). A shape mismatch is an error "
+        "unless resampling. Grids stored in another axis order or direction are reoriented.",
+    ),
+    click.option(
+        "--reference-image",
+        type=click.Path(exists=True, file_okay=False),
+        help="DICOM SEG/RTSTRUCT: the folder of the image series they refer to (default: "
+        "searched beside them by series UID).",
     ),
     click.option(
         "--geometry-tolerance",

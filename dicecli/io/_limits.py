@@ -15,6 +15,10 @@ class ReadOptions:
 
     color_map: Mapping[tuple[int, int, int], int] = field(default_factory=dict)
     max_voxels: int = 4_000_000_000
+    #: the image series a DICOM SEG or RTSTRUCT refers to (else searched beside it)
+    reference_image: str | None = None
+    #: fractional SEG segments become value > threshold
+    threshold: float = 0.5
 
 
 def check_voxels(path: str, shape: tuple[int, ...], options: ReadOptions) -> None:

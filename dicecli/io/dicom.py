@@ -17,7 +17,12 @@ from dicecli.errors import MaskReadError, UnsupportedFormatError
 from dicecli.io._limits import ReadOptions, check_voxels
 from dicecli.models import Mask
 
-NOT_IMAGES = {"SEG": "DICOM SEG", "RTSTRUCT": "RT Structure Set", "RTPLAN": "RT Plan"}
+NOT_IMAGES = {
+    "SEG": "a DICOM SEG (give the SEG file itself, not a folder)",
+    "RTSTRUCT": "an RT Structure Set (give the RTSTRUCT file itself, not a folder)",
+    "RTPLAN": "an RT Plan",
+    "RTDOSE": "an RT Dose",
+}
 
 
 def is_dicom_file(path: str) -> bool:
@@ -31,7 +36,27 @@ def is_dicom_file(path: str) -> bool:
 
 
 def read_dicom(path: str, options: ReadOptions) -> Mask:
+    if not os.path.isdir(path):
+        modality = _modality(path)
+        if modality == "SEG":
+            from dicecli.io.seg import read_seg
+
+            return read_seg(path, options)
+        if modality == "RTSTRUCT":
+            from dicecli.io.rtstruct import read_rtstruct
+
+            return read_rtstruct(path, options)
+    return read_series(path, options)[0]
+
+
+def read_series(
+    path: str, options: ReadOptions, images_only: bool = False
+) -> tuple[Mask, list[tuple[str, Any]]]:
+    """The image series of a folder (or one file), and its headers sorted by position;
+    ``images_only`` passes over SEG and RTSTRUCT files kept beside the slices."""
     files = _series_files(path) if os.path.isdir(path) else [path]
+    if images_only:
+        files = [f for f in files if _modality(f) not in NOT_IMAGES]
     headers = [_header(f) for f in files]
     headers = _one_series(path, headers)
     headers.sort(key=_position_key(headers))
@@ -48,7 +73,7 @@ def read_dicom(path: str, options: ReadOptions) -> Mask:
         key: str(getattr(first, key, ""))
         for key in ("PatientID", "StudyInstanceUID", "SeriesInstanceUID")
     }
-    return Mask(
+    mask = Mask(
         array,
         spacing[:ndim],
         origin[:ndim],
@@ -57,6 +82,31 @@ def read_dicom(path: str, options: ReadOptions) -> Mask:
         "dicom",
         meta=meta,
     )
+    return mask, headers
+
+
+def _modality(path: str) -> str:
+    import pydicom
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["Modality"])
+    except Exception:  # noqa: BLE001 - the series reader reports unreadable files
+        return ""
+    return str(getattr(ds, "Modality", ""))
+
+
+def header(path: str) -> Any:
+    """The header of a DICOM file (no pixel data), or None when it is not one."""
+    import pydicom
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pydicom.dcmread(path, stop_before_pixels=True)
+    except Exception:  # noqa: BLE001 - any unreadable file is simply not a candidate
+        return None
 
 
 def _series_files(folder: str) -> list[str]:
@@ -83,8 +133,8 @@ def _header(path: str) -> tuple[str, Any]:
     modality = str(getattr(ds, "Modality", ""))
     if modality in NOT_IMAGES:
         raise UnsupportedFormatError(
-            f"{path}: {NOT_IMAGES[modality]} objects are not read yet; export the mask as a "
-            "DICOM image series, NIfTI or NRRD"
+            f"{path}: is {NOT_IMAGES[modality]}, not an image slice; a series folder must hold "
+            "only the images of one series"
         )
     if "Rows" not in ds or "Columns" not in ds:
         raise MaskReadError(f"{path}: DICOM file without image pixel data (no Rows/Columns)")

@@ -81,7 +81,7 @@ def test_exit_2_for_click_usage_errors(runner, folders):
     assert "Invalid value for '--empty'" in result.stderr
     bad_labels = run(runner, pred, gt, "--labels", "liver")
     assert bad_labels.exit_code == 2
-    assert "error: --labels: cannot read 'liver'" in bad_labels.stderr
+    assert "error: --labels: 'liver' names a segment without a label name" in bad_labels.stderr
     nothing = run(runner)
     assert nothing.exit_code == 2
     assert "give PRED and GT" in nothing.stderr

@@ -18,7 +18,7 @@ def test_numbers_names_and_unions():
     assert parse_labels("3+1") == (Region("3+1", (3, 1)),)
 
 
-@pytest.mark.parametrize("spec", ["liver", "a=", "1,,2", "a=1+b", "x=1,x=2"])
+@pytest.mark.parametrize("spec", ["liver", "a=", "1,,2", "x=1,x=2", "a=1=2"])
 def test_bad_specs_are_usage_errors(spec):
     with pytest.raises(UsageError, match="--labels"):
         parse_labels(spec)
@@ -28,3 +28,9 @@ def test_discovery_excludes_background_and_ignored():
     assert discover_labels({0, 3, 1, 255}, ignore=255) == (Region("1", (1,)), Region("3", (3,)))
     assert discover_labels({0, 2}, include_background=True)[0] == Region("0", (0,))
     assert with_background((Region("a", (1,)),), None)[0] == Region("0", (0,))
+
+
+def test_segment_names_for_dicom_seg_and_rtstruct():
+    assert parse_labels("liver=Liver,core=Tumor Core+3") == (
+        Region("liver", (), ("Liver",)), Region("core", (3,), ("Tumor Core",)))
+    assert Region("core", (3,), ("Tumor Core",)).spec == "3+Tumor Core"

@@ -1,0 +1,86 @@
+"""DICOM Segmentation objects (BINARY, FRACTIONAL, LABELMAP) through highdicom.
+
+The full grid is the referenced image series (``--reference-image``, or found beside the SEG by
+SeriesInstanceUID): frames are placed by their source image, so frames a writer left out (empty
+ones) read as empty. Each segment becomes its own boolean volume (segments may overlap);
+fractional segments are ``value > --threshold`` (default 0.5).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from dicecli.errors import MaskReadError, UnsupportedFormatError
+from dicecli.io._limits import ReadOptions
+from dicecli.io._reference import find_series
+from dicecli.io._segments import dicom_ids, segments_mask
+from dicecli.models import Mask, Segment
+
+TYPES = ("BINARY", "FRACTIONAL", "LABELMAP")
+
+
+def read_seg(path: str, options: ReadOptions) -> Mask:
+    seg = _open(path)
+    sources = seg.get_source_image_uids()
+    series = sorted({s for _, s, _ in sources})
+    if len(series) != 1:
+        raise MaskReadError(
+            f"{path}: the SEG refers to {len(series)} image series; dicecli scores a SEG made "
+            "on one series"
+        )
+    from dicecli.io.dicom import read_series
+
+    folder = find_series(path, series[0], None, options.reference_image, "SEG")
+    image, headers = read_series(folder, options, images_only=True)
+    sops = [str(ds.SOPInstanceUID) for _, ds in headers]
+    missing = {sop for _, _, sop in sources} - set(sops)
+    if missing:
+        raise MaskReadError(
+            f"{path}: {len(missing)} image(s) the SEG refers to are not in {folder}; "
+            "pass --reference-image with the complete series"
+        )
+    numbers = list(seg.get_segment_numbers())
+    try:
+        pixels = seg.get_pixels_by_source_instance(
+            sops, segment_numbers=numbers, combine_segments=False, skip_overlap_checks=True
+        )
+    except (ValueError, RuntimeError, KeyError, AttributeError) as e:
+        raise UnsupportedFormatError(f"{path}: this SEG's frames cannot be placed ({e})") from e
+    threshold = options.threshold if str(seg.SegmentationType) == "FRACTIONAL" else 0
+    volume = np.transpose(pixels > threshold, (2, 1, 0, 3))  # (z, rows, cols, s) -> (x, y, z, s)
+    if image.array.ndim == 2:
+        volume = volume[:, :, 0, :]
+    segments = [Segment(int(n), _label(seg, n), volume[..., i]) for i, n in enumerate(numbers)]
+    return segments_mask(path, image, segments, dicom_ids(seg), "dicom-seg")
+
+
+def _open(path: str) -> Any:
+    try:
+        import highdicom as hd
+    except ImportError as e:  # pragma: no cover - a declared dependency
+        raise UnsupportedFormatError(
+            f"{path}: reading DICOM SEG needs highdicom: pip install highdicom"
+        ) from e
+    import pydicom
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        head = pydicom.dcmread(path, stop_before_pixels=True)
+        kind = str(getattr(head, "SegmentationType", ""))
+        if kind not in TYPES:
+            raise UnsupportedFormatError(
+                f"{path}: SEG type {kind or '(none)'} is not supported; dicecli reads "
+                + ", ".join(TYPES)
+            )
+        try:
+            return hd.seg.segread(path)
+        except (ValueError, AttributeError, KeyError, TypeError) as e:
+            raise MaskReadError(f"{path}: not a readable DICOM SEG ({e})") from e
+
+
+def _label(seg: Any, number: int) -> str:
+    description = seg.get_segment_description(number)
+    return str(getattr(description, "segment_label", "") or number)
