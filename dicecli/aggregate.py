@@ -76,11 +76,24 @@ def summary_columns(surface: Sequence[str] = ()) -> tuple[str, ...]:
     )
 
 
+def run_names(tallies: Sequence[CaseTally]) -> dict[int, str]:
+    """Segment labels of SEG/RTSTRUCT references: discovered regions take these names."""
+    names: dict[int, str] = {}
+    for t in tallies:
+        for number, label in t.label_names.items():
+            names.setdefault(int(number), label)
+    labels = list(names.values())
+    return {
+        n: label if labels.count(label) == 1 else f"{label} ({n})" for n, label in names.items()
+    }
+
+
 def run_values(tallies: Sequence[CaseTally]) -> set[int]:
     """Every label value present in any reference or (hard) prediction of the run."""
     present: set[int] = set()
     for t in tallies:
         present.update(int(v) for v in t.tally.ref_values)
+        present.update(int(v) for v in t.label_names)
         if not isinstance(t.tally, SoftTally):
             present.update(int(v) for v in t.tally.pred_values)
     return present

@@ -181,11 +181,15 @@ def _result(
     skipped: tuple[str, ...],
     backend: str,
 ) -> RunResult:
-    from dicecli.aggregate import case_rows, run_values, summarise
+    from dataclasses import replace
+
+    from dicecli.aggregate import case_rows, run_names, run_values, summarise
     from dicecli.labels import discover_labels, with_background
 
     if given is None:
         regions = discover_labels(run_values(tallies), opts.include_background, opts.ignore_label)
+        names = run_names(tallies)
+        regions = tuple(replace(r, name=names.get(r.values[0], r.name)) for r in regions)
     else:
         regions = with_background(given, opts.ignore_label) if opts.include_background else given
     cases = case_rows(tallies, regions, opts)
@@ -213,10 +217,30 @@ def describe_mask(path: str | os.PathLike[str], max_voxels: int = 4_000_000_000)
     from dicecli.io import ReadOptions, load_mask
 
     mask = load_mask(path, ReadOptions(max_voxels=max_voxels))
-    values, counts = np.unique(mask.array, return_counts=True)
     voxel_ml = (
         math.prod(mask.spacing) / 1000 if mask.ndim == 3 and mask.format != "raster" else None
     )
+    if mask.segments:
+        labels = [
+            {
+                "value": s.number,
+                "name": s.label,
+                "voxels": int(np.count_nonzero(s.array)),
+                "volume_ml": int(np.count_nonzero(s.array)) * voxel_ml if voxel_ml else None,
+            }
+            for s in mask.segments
+        ]
+    else:
+        values, counts = np.unique(mask.array, return_counts=True)
+        labels = [
+            {
+                "value": v.item(),
+                "name": "",
+                "voxels": int(c),
+                "volume_ml": c * voxel_ml if voxel_ml else None,
+            }
+            for v, c in zip(values, counts, strict=True)
+        ]
     return {
         "path": mask.path,
         "format": mask.format,
@@ -225,9 +249,6 @@ def describe_mask(path: str | os.PathLike[str], max_voxels: int = 4_000_000_000)
         "spacing": mask.spacing,
         "origin": mask.origin,
         "orientation": orientation_code(mask),
-        "labels": [
-            {"value": v.item(), "voxels": int(c), "volume_ml": c * voxel_ml if voxel_ml else None}
-            for v, c in zip(values, counts, strict=True)
-        ],
+        "labels": labels,
         "warnings": list(mask.warnings),
     }

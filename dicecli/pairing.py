@@ -78,17 +78,21 @@ def pairs_from_manifest(manifest: str) -> Pairing:
 
 
 def is_series_folder(path: str) -> bool:
-    """A folder that directly holds DICOM files is one DICOM series (one case)."""
+    """A folder that directly holds DICOM image files is one DICOM series (one case); a folder of
+    SEG or RTSTRUCT files is a folder of cases."""
     if not os.path.isdir(path):
         return False
+    from dicecli.io.dicom import NOT_IMAGES, modality
+
     with os.scandir(path) as entries:
         for entry in entries:
             if entry.name.startswith(".") or not entry.is_file():
                 continue
-            if entry.name.lower().endswith((".dcm", ".dicom")):
-                return True
-            if format_suffix(entry.name) is None and is_dicom_file(entry.path):
-                return True
+            dicom = entry.name.lower().endswith((".dcm", ".dicom")) or (
+                format_suffix(entry.name) is None and is_dicom_file(entry.path)
+            )
+            if dicom:
+                return modality(entry.path) not in NOT_IMAGES
     return False
 
 

@@ -61,8 +61,10 @@ def write_dicom_series(
     origin: Sequence[float] = (0, 0, 0),
     series_uid: str | None = None,
     shuffle_names: bool = True,
+    intercept: float = 0.0,
 ) -> str:
-    """One DICOM file per slice of ``volume`` (indexed x, y, z), MONOCHROME2 uint16.
+    """One DICOM file per slice of ``volume`` (indexed x, y, z), MONOCHROME2 uint16, stored as
+    ``volume - intercept`` with that RescaleIntercept (CT: -1024 stores HU as unsigned).
 
     File names are deliberately not in slice order (``shuffle_names``): readers must sort by
     ImagePositionPatient.
@@ -101,9 +103,124 @@ def write_dicom_series(
         ds.Rows, ds.Columns = volume.shape[1], volume.shape[0]
         ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
         ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
-        ds.PixelData = np.ascontiguousarray(volume[:, :, k].T.astype(np.uint16)).tobytes()
+        if intercept:
+            ds.RescaleIntercept, ds.RescaleSlope = intercept, 1
+        stored = np.clip(volume[:, :, k] - intercept, 0, 65535)
+        ds.PixelData = np.ascontiguousarray(stored.T.astype(np.uint16)).tobytes()
         ds.save_as(os.path.join(folder, f"IM{order[k]:04d}.dcm"), enforce_file_format=True)
     return folder
+
+
+def _series(folder: str) -> list:
+    import pydicom
+
+    datasets = [pydicom.dcmread(os.path.join(folder, n)) for n in sorted(os.listdir(folder))]
+    return sorted(datasets, key=lambda d: float(d.ImagePositionPatient[2]))
+
+
+def write_seg(
+    path: str, series_folder: str, segments: np.ndarray, names: Sequence[str], kind: str = "BINARY"
+) -> str:
+    """A DICOM SEG (highdicom) of boolean ``segments`` (x, y, z, n) -- or fractional values in
+    [0, 1] for FRACTIONAL -- on the series in ``series_folder``; empty frames are omitted."""
+    import highdicom as hd
+    from pydicom.sr.codedict import codes
+
+    source = _series(series_folder)
+    pixels = np.transpose(segments, (2, 1, 0, 3))  # (x, y, z, n) -> (z, rows, cols, n)
+    if kind == "LABELMAP":
+        labels = np.zeros(pixels.shape[:3], np.uint8)
+        for i in reversed(range(pixels.shape[3])):
+            labels[pixels[..., i] > 0] = i + 1
+        pixels = labels
+    elif kind == "BINARY":
+        pixels = pixels.astype(bool)
+    else:
+        pixels = pixels.astype(np.float32)
+    descriptions = [
+        hd.seg.SegmentDescription(
+            segment_number=i + 1,
+            segment_label=name,
+            segmented_property_category=codes.SCT.Organ,
+            segmented_property_type=codes.SCT.Organ,
+            algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
+        )
+        for i, name in enumerate(names)
+    ]
+    seg = hd.seg.Segmentation(
+        source_images=source,
+        pixel_array=pixels,
+        segmentation_type=kind,
+        segment_descriptions=descriptions,
+        series_instance_uid=hd.UID(),
+        series_number=100,
+        sop_instance_uid=hd.UID(),
+        instance_number=1,
+        manufacturer="dicecli examples",
+        manufacturer_model_name="make_examples",
+        software_versions="1",
+        device_serial_number="1",
+    )
+    seg.save_as(path)
+    return path
+
+
+def write_rtstruct(
+    path: str, series_folder: str, rois: dict[str, list[tuple[int, Sequence[tuple[float, float]]]]]
+) -> str:
+    """An RT Structure Set whose ROIs are lists of (slice index, polygon in voxel index
+    coordinates x, y); written with pydicom on the geometry of ``series_folder``."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence as DicomSequence
+    from pydicom.uid import ExplicitVRLittleEndian, RTStructureSetStorage, generate_uid
+
+    source = _series(series_folder)
+    first = source[0]
+    origin = np.asarray(first.ImagePositionPatient, float)
+    col_spacing, row_spacing = float(first.PixelSpacing[1]), float(first.PixelSpacing[0])
+    z_step = float(source[1].ImagePositionPatient[2]) - origin[2] if len(source) > 1 else 1.0
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = RTStructureSetStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID, ds.SOPInstanceUID = RTStructureSetStorage, meta.MediaStorageSOPInstanceUID
+    ds.Modality, ds.PatientID = "RTSTRUCT", first.PatientID
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = first.StudyInstanceUID, generate_uid()
+    ds.FrameOfReferenceUID = first.FrameOfReferenceUID
+    series = Dataset()
+    series.SeriesInstanceUID = first.SeriesInstanceUID
+    study = Dataset()
+    study.ReferencedSOPInstanceUID = first.StudyInstanceUID
+    study.RTReferencedSeriesSequence = DicomSequence([series])
+    frame = Dataset()
+    frame.FrameOfReferenceUID = first.FrameOfReferenceUID
+    frame.RTReferencedStudySequence = DicomSequence([study])
+    ds.ReferencedFrameOfReferenceSequence = DicomSequence([frame])
+    ds.StructureSetROISequence = DicomSequence()
+    ds.ROIContourSequence = DicomSequence()
+    for number, (name, contours) in enumerate(rois.items(), start=1):
+        roi = Dataset()
+        roi.ROINumber, roi.ROIName = number, name
+        roi.ReferencedFrameOfReferenceUID = first.FrameOfReferenceUID
+        ds.StructureSetROISequence.append(roi)
+        item = Dataset()
+        item.ReferencedROINumber = number
+        item.ContourSequence = DicomSequence()
+        for k, polygon in contours:
+            contour = Dataset()
+            contour.ContourGeometricType = "CLOSED_PLANAR"
+            points = [
+                (origin[0] + x * col_spacing, origin[1] + y * row_spacing, origin[2] + k * z_step)
+                for x, y in polygon
+            ]
+            contour.NumberOfContourPoints = len(points)
+            contour.ContourData = [float(v) for p in points for v in p]
+            item.ContourSequence.append(contour)
+        ds.ROIContourSequence.append(item)
+    ds.save_as(path, enforce_file_format=True)
+    return path
 
 
 # -- synthetic anatomy ------------------------------------------------------------------------
@@ -174,10 +291,49 @@ def make_dicom(root: str) -> None:
         write_dicom_series(os.path.join(root, "pred", f"study{i}"), pred, spacing, origin)
 
 
+def make_dicom_seg(root: str) -> None:
+    """A CT series (ct/case1/), its expert segmentation as a DICOM SEG with two named, overlapping
+    segments (gt/case1.dcm), and a model's prediction as a NIfTI label map (pred/case1.nii.gz)
+    stored in nibabel's canonical RAS orientation, so its array is flipped against the series."""
+    import nibabel as nib
+
+    rng = np.random.default_rng(5)
+    shape, spacing, origin = (48, 40, 10), (0.75, 0.75, 3.0), (-18.0, -15.0, 120.0)
+    anatomy = organs(shape, rng, [(22, 20, 5), (28, 22, 5)], [(13, 11, 4), (5, 5, 2)])
+    ct = np.full(shape, -1000, np.int16)
+    ct[organs(shape, rng, [(24, 20, 5)], [(22, 18, 9)]) > 0] = 40
+    ct[anatomy == 1] = 60
+    ct[anatomy == 2] = 90
+    ct += rng.normal(0, 15, shape).astype(np.int16)
+    series = os.path.join(root, "ct", "case1")
+    write_dicom_series(series, ct, spacing, origin, intercept=-1024)  # stored as HU + 1024
+    liver = anatomy > 0  # the tumour lies inside the liver: the segments overlap
+    tumour = anatomy == 2
+    os.makedirs(os.path.join(root, "gt"), exist_ok=True)
+    write_seg(
+        os.path.join(root, "gt", "case1.dcm"),
+        series,
+        np.stack([liver, tumour], axis=-1),
+        ["Liver", "Tumor"],
+    )
+    pred = imperfect(np.where(tumour, 2, np.where(liver, 1, 0)).astype(np.uint8), rng)
+    lps = np.diag([*spacing, 1.0])
+    lps[:3, 3] = origin
+    image = nib.Nifti1Image(pred, np.diag([-1.0, -1.0, 1.0, 1.0]) @ lps)
+    os.makedirs(os.path.join(root, "pred"), exist_ok=True)
+    nib.save(nib.as_closest_canonical(image), os.path.join(root, "pred", "case1.nii.gz"))
+
+
 def main(argv: Sequence[str]) -> None:
-    for name, make in (("png", make_png), ("nifti", make_nifti), ("dicom", make_dicom)):
+    makers = (
+        ("png", make_png),
+        ("nifti", make_nifti),
+        ("dicom", make_dicom),
+        ("dicom-seg", make_dicom_seg),
+    )
+    for name, make in makers:
         root = os.path.join(HERE, name)
-        for sub in ("gt", "pred"):
+        for sub in ("gt", "pred", "ct"):
             shutil.rmtree(os.path.join(root, sub), ignore_errors=True)
         make(root)
         print(f"wrote {root}")

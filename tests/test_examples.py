@@ -19,11 +19,12 @@ EXAMPLES = sorted(glob.glob(os.path.join(ROOT, "examples", "*", "README.md")))
 READMES = [os.path.join(ROOT, "README.md"), *EXAMPLES]
 
 
-def quoted(readme: str) -> tuple[list[str], list[str]]:
+def blocks(readme: str) -> list[tuple[list[str], list[str]]]:
+    """Every ```console block: the $ command and the output lines pasted under it."""
     text = Path(readme).read_text(encoding="utf-8")
-    block = re.search(r"```console\n\$ (.*?)\n(.*?)```", text, re.S)
-    assert block, f"{readme} has no ```console block with a $ command"
-    return shlex.split(block.group(1)), [ln.rstrip() for ln in block.group(2).splitlines()]
+    found = re.findall(r"```console\n\$ (.*?)\n(.*?)```", text, re.S)
+    assert found, f"{readme} has no ```console block with a $ command"
+    return [(shlex.split(cmd), [ln.rstrip() for ln in out.splitlines()]) for cmd, out in found]
 
 
 @pytest.mark.parametrize(
@@ -31,18 +32,18 @@ def quoted(readme: str) -> tuple[list[str], list[str]]:
 )
 def test_example_readme_output_is_real(readme, runner, monkeypatch):
     monkeypatch.chdir(ROOT)
-    argv, expected = quoted(readme)
-    if argv[0] == "dicecli":
-        result = runner.invoke(cli, argv[1:])
-        assert result.exit_code == 0, result.output
-        output = result.output  # stdout and stderr, in the order written
-    else:
-        assert argv[0] == "python"
-        done = subprocess.run(
-            [sys.executable, *argv[1:]], capture_output=True, text=True, check=True
-        )
-        output = done.stdout
-    assert [ln.rstrip() for ln in output.splitlines()] == expected
+    for argv, expected in blocks(readme):
+        if argv[0] == "dicecli":
+            result = runner.invoke(cli, argv[1:])
+            assert result.exit_code == 0, result.output
+            output = result.output  # stdout and stderr, in the order written
+        else:
+            assert argv[0] == "python"
+            done = subprocess.run(
+                [sys.executable, *argv[1:]], capture_output=True, text=True, check=True
+            )
+            output = done.stdout
+        assert [ln.rstrip() for ln in output.splitlines()] == expected, argv
 
 
 def test_every_example_folder_has_a_readme():

@@ -38,6 +38,7 @@ def info(masks: tuple[str, ...], max_voxels: int) -> None:
             click.echo(f"warning: {w}", err=True)
         for label in d["labels"]:
             volume = f"  {label['volume_ml']:.3f} mL" if label["volume_ml"] is not None else ""
-            click.echo(f"  label {label['value']:>6}: {label['voxels']:>12,} voxels{volume}")
+            name = f" {label['name']}" if label["name"] else ""
+            click.echo(f"  label {label['value']:>6}{name}: {label['voxels']:>12,} voxels{volume}")
     if failed:
         raise SystemExit(int(ExitCode.INPUT_ERROR))

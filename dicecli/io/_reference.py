@@ -17,8 +17,9 @@ def find_series(
     what: str,
 ) -> str:
     """The folder holding the referenced image series: ``reference_dir`` (or one of its
-    sub-folders), else the owner's folder, its sub-folders, or its sibling folders. Matched by
-    SeriesInstanceUID, or by FrameOfReferenceUID when the owner names no series."""
+    sub-folders), else the owner's folder, its sub-folders, its sibling folders and their
+    sub-folders. Matched by SeriesInstanceUID, or by FrameOfReferenceUID when the owner names no
+    series."""
     for folder in _candidates(owner, reference_dir):
         uid, frame = _series_of(folder, owner)
         if uid is None:
@@ -39,9 +40,10 @@ def _candidates(owner: str, reference_dir: str | None) -> list[str]:
     if reference_dir:
         return [reference_dir, *_subfolders(reference_dir)]
     here = os.path.dirname(os.path.abspath(owner))
-    parent = os.path.dirname(here)
+    siblings = _subfolders(os.path.dirname(here))
+    nephews = [child for sibling in siblings for child in _subfolders(sibling)]
     seen: list[str] = []
-    for folder in (here, *_subfolders(here), *_subfolders(parent)):
+    for folder in (here, *_subfolders(here), *siblings, *nephews):
         if folder not in seen:
             seen.append(folder)
     return seen

@@ -37,12 +37,12 @@ def is_dicom_file(path: str) -> bool:
 
 def read_dicom(path: str, options: ReadOptions) -> Mask:
     if not os.path.isdir(path):
-        modality = _modality(path)
-        if modality == "SEG":
+        kind = modality(path)
+        if kind == "SEG":
             from dicecli.io.seg import read_seg
 
             return read_seg(path, options)
-        if modality == "RTSTRUCT":
+        if kind == "RTSTRUCT":
             from dicecli.io.rtstruct import read_rtstruct
 
             return read_rtstruct(path, options)
@@ -56,7 +56,7 @@ def read_series(
     ``images_only`` passes over SEG and RTSTRUCT files kept beside the slices."""
     files = _series_files(path) if os.path.isdir(path) else [path]
     if images_only:
-        files = [f for f in files if _modality(f) not in NOT_IMAGES]
+        files = [f for f in files if modality(f) not in NOT_IMAGES]
     headers = [_header(f) for f in files]
     headers = _one_series(path, headers)
     headers.sort(key=_position_key(headers))
@@ -85,7 +85,8 @@ def read_series(
     return mask, headers
 
 
-def _modality(path: str) -> str:
+def modality(path: str) -> str:
+    """The Modality of a DICOM file ("" when unreadable)."""
     import pydicom
 
     try:

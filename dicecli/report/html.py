@@ -103,9 +103,9 @@ def _overlays(result: RunResult, options: HtmlOptions) -> list[Any]:
     from dicecli.report.overlay import render, worst_rows
 
     images = _image_index(options.images) if options.images else {}
-    values = {r.name: r.values for r in result.regions}
+    regions = {r.name: r for r in result.regions}
     return [
-        render(row, values[str(row.label)], images.get(str(row.case)))
+        render(row, regions[str(row.label)], images.get(str(row.case)), result.options)
         for row in worst_rows(result.cases, options.worst).itertuples(index=False)
     ]
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from dicecli.errors import DiceCliError
+from dicecli.models import Region, ScoreOptions
 
 FP_COLOUR, FN_COLOUR = (0.9, 0.1, 0.1), (0.1, 0.4, 0.95)
 
@@ -39,10 +40,8 @@ def worst_rows(cases: pd.DataFrame, n: int) -> pd.DataFrame:
     return scored.nsmallest(n, "dice", keep="first")
 
 
-def render(row: Any, values: tuple[int, ...], image_path: str | None) -> Overlay:
+def render(row: Any, region: Region, image_path: str | None, options: ScoreOptions) -> Overlay:
     """One thumbnail; a problem reading the files becomes a message, never a failed report."""
-    from dicecli.io import load_mask
-    from dicecli.values import label_map
 
     base: dict[str, Any] = {
         "case": str(row.case),
@@ -53,13 +52,7 @@ def render(row: Any, values: tuple[int, ...], image_path: str | None) -> Overlay
         "image_path": image_path,
     }
     try:
-        ref = np.isin(label_map(load_mask(row.gt_path)), values)
-        pred = (
-            np.isin(label_map(load_mask(row.pred_path)), values)
-            if not str(row.pred_path).startswith("(missing")
-            else np.zeros_like(ref)
-        )
-        image = load_mask(image_path).array if image_path else None
+        ref, pred, image = _masks(row, region, image_path, options)
     except DiceCliError as e:
         return Overlay(**base, slice_index=None, png_base64=None, problem=str(e))
     index = None
@@ -75,6 +68,37 @@ def render(row: Any, values: tuple[int, ...], image_path: str | None) -> Overlay
     ref, pred = ref[box], pred[box]
     image = image[box] if image is not None else None
     return Overlay(**base, slice_index=index, png_base64=_png(ref, pred, image))
+
+
+def _masks(
+    row: Any, region: Region, image_path: str | None, options: ScoreOptions
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The region in reference and prediction, and the image, all on the reference's grid --
+    read, aligned and matched exactly as for scoring."""
+    from dicecli.geometry import align
+    from dicecli.io import load_mask
+    from dicecli.options import read_options
+    from dicecli.regions import region_masks
+    from dicecli.values import label_map
+
+    read = read_options(options)
+    gt = load_mask(row.gt_path, read)
+    missing = str(row.pred_path).startswith("(missing")
+    pred = gt if missing else load_mask(row.pred_path, read)
+    pred, _ = align(pred, gt, options.geometry, options.geometry_tolerance)
+    if gt.segments:
+        labels = pred.array if pred.segments else label_map(pred, options.threshold, True)
+        ref, p = region_masks(gt, pred, labels, [region])[region.spec]
+    else:
+        ref = np.isin(label_map(gt, options.threshold), region.values)
+        p = np.isin(label_map(pred, options.threshold, True), region.values)
+    if missing:
+        p = np.zeros_like(ref)
+    image = None
+    if image_path:
+        moved, _ = align(load_mask(image_path, read), gt, "strict", options.geometry_tolerance)
+        image = moved.array
+    return ref, p, image
 
 
 def _zoom_box(mask: np.ndarray, margin: int = 8, smallest: int = 48) -> tuple[slice, ...]:

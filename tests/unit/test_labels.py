@@ -32,5 +32,7 @@ def test_discovery_excludes_background_and_ignored():
 
 def test_segment_names_for_dicom_seg_and_rtstruct():
     assert parse_labels("liver=Liver,core=Tumor Core+3") == (
-        Region("liver", (), ("Liver",)), Region("core", (3,), ("Tumor Core",)))
+        Region("liver", (), ("Liver",)),
+        Region("core", (3,), ("Tumor Core",)),
+    )
     assert Region("core", (3,), ("Tumor Core",)).spec == "3+Tumor Core"
