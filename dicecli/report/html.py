@@ -64,6 +64,7 @@ def context(result: RunResult) -> dict[str, Any]:
         "n_cases": int(cases["case"].nunique()),
         "regions": result.regions,
         "spacings": _spacings(result),
+        "dicom": _dicom_ids(cases),
         "errors": result.errors,
         "skipped": result.skipped,
         "unmatched": result.unmatched_predictions,
@@ -115,6 +116,16 @@ def _image_index(folder: str) -> dict[str, str]:
 
     found, _ = index_folder(folder, None)
     return found
+
+
+def _dicom_ids(cases: Any) -> dict[str, int]:
+    """How many distinct patients, studies and series the DICOM inputs come from."""
+    columns = {"patients": "patient_id", "studies": "study_uid", "series": "series_uid"}
+    return {
+        name: int(cases[column].replace("", None).nunique())
+        for name, column in columns.items()
+        if column in cases
+    }
 
 
 def _spacings(result: RunResult) -> list[tuple[str, int]]:

@@ -214,3 +214,29 @@ def test_geometry_resample_is_explicit(tmp_path):
     assert 0.5 < result.cases.dice.iloc[0] <= 1.0
     assert any("resampled" in w for w in result.warnings)
     assert os.path.exists(p)
+
+
+def test_report_header_counts_dicom_patients(runner, tmp_path):
+    from conftest import ROOT
+
+    example = os.path.join(ROOT, "examples", "dicom-seg")
+    out = tmp_path / "r.html"
+    result = runner.invoke(
+        cli,
+        [
+            "report",
+            f"{example}/pred",
+            f"{example}/gt",
+            "-o",
+            str(out),
+            "--images",
+            f"{example}/ct",
+            "--format",
+            "csv",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "<dt>DICOM</dt><dd>1 patient(s), 1 study(ies), 1 series</dd>" in html
+    assert html.count('alt="overlay of') == 2
+    assert "image <code>" in html
