@@ -139,7 +139,7 @@ def _segment_tallies(
     reference: overlapping segments are never merged into one label map."""
     from dicecli.metrics import joint_histogram
     from dicecli.metrics.surface import surface_stats
-    from dicecli.options import nsd_tolerances, surface_metrics
+    from dicecli.options import nsd_tolerance_of, surface_metrics
     from dicecli.regions import region_masks, segment_regions
 
     regions = segment_regions(gt, options)
@@ -150,16 +150,11 @@ def _segment_tallies(
     }
     surfaces = {}
     if surface_metrics(options):
-        default, per_label = nsd_tolerances(options)
+        tolerance = nsd_tolerance_of(options)
         for region in regions:
             r, p = masks[region.spec]
-            tolerance = per_label.get(region.name, default)
             surfaces[region.spec] = surface_stats(
-                r,
-                p,
-                gt.spacing,
-                options.hd_percentile,
-                float("nan") if tolerance is None else tolerance,
+                r, p, gt.spacing, options.hd_percentile, tolerance(region)
             )
     return tallies, surfaces
 
@@ -172,7 +167,7 @@ def _surfaces(
 
     from dicecli.labels import discover_labels, parse_labels, with_background
     from dicecli.metrics.surface import region_surfaces
-    from dicecli.options import nsd_tolerances
+    from dicecli.options import nsd_tolerance_of
 
     if options.labels:
         regions = parse_labels(options.labels)
@@ -182,19 +177,13 @@ def _surfaces(
         present = {int(v) for v in tally.ref_values}
         present |= {int(v) for v in getattr(tally, "pred_values", ())}
         regions = discover_labels(present, options.include_background, options.ignore_label)
-    default, per_label = nsd_tolerances(options)
-
-    def tolerance(region: Any) -> float:
-        value = per_label.get(region.name, per_label.get(region.spec, default))
-        return float("nan") if value is None else value
-
     return region_surfaces(
         np.asarray(ref),
         np.asarray(pred),
         regions,
         spacing,
         options.hd_percentile,
-        tolerance,
+        nsd_tolerance_of(options),
         options.ignore_label,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import fields
 from typing import Any, get_args
 
@@ -15,6 +16,7 @@ from dicecli.models import (
     EmptyPolicy,
     GeometryPolicy,
     MissingPolicy,
+    Region,
     ScoreOptions,
 )
 
@@ -126,6 +128,18 @@ def parse_color_map(spec: str) -> dict[tuple[int, int, int], int]:
             raise UsageError(f"--color-map: {item.strip()!r} has a channel above 255")
         table[(rgb[0], rgb[1], rgb[2])] = int(m["label"])
     return table
+
+
+def nsd_tolerance_of(options: ScoreOptions) -> Callable[[Region], float]:
+    """The NSD tolerance (mm) of a region: its own (by name or value spec), else the default;
+    NaN when neither is given."""
+    default, per_label = nsd_tolerances(options)
+
+    def tolerance(region: Region) -> float:
+        value = per_label.get(region.name, per_label.get(region.spec, default))
+        return float("nan") if value is None else value
+
+    return tolerance
 
 
 def read_options(options: ScoreOptions) -> ReadOptions:

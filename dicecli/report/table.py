@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from dicecli.report._cells import (
     COMPARISON_HEADERS,
@@ -18,20 +18,12 @@ if TYPE_CHECKING:
 
 
 def write_table(result: RunResult, stream: IO[str], summary_only: bool = False) -> None:
-    from rich import box
     from rich.console import Console
     from rich.markup import escape
-    from rich.table import Table
 
     console = Console(file=stream, width=None if stream.isatty() else 240, highlight=False)
     if not summary_only:
-        cases = Table(
-            title="Per case",
-            title_justify="left",
-            box=box.SIMPLE_HEAD,
-            collapse_padding=True,
-            pad_edge=False,
-        )
+        cases = _table("Per case")
         headers = case_headers(result)
         for i, header in enumerate(headers):
             left = i < 2 or i == len(headers) - 1
@@ -39,13 +31,7 @@ def write_table(result: RunResult, stream: IO[str], summary_only: bool = False) 
         for row in case_cells(result):
             cases.add_row(*(escape(cell) for cell in row))
         console.print(cases)
-    summary = Table(
-        title=f"Summary ({_subtitle(result)})",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        collapse_padding=True,
-        pad_edge=False,
-    )
+    summary = _table(f"Summary ({_subtitle(result)})")
     for i, header in enumerate(summary_headers(result)):
         # numbers never wrap; on a narrow terminal the label column gives way first
         summary.add_column(
@@ -61,18 +47,26 @@ def write_table(result: RunResult, stream: IO[str], summary_only: bool = False) 
     console.print(summary)
     comparison = comparison_cells(result)
     if comparison:
-        table = Table(
-            title="Against the baseline (mean)",
-            title_justify="left",
-            box=box.SIMPLE_HEAD,
-            collapse_padding=True,
-            pad_edge=False,
-        )
+        table = _table("Against the baseline (mean)")
         for i, header in enumerate(COMPARISON_HEADERS):
             table.add_column(header, justify="left" if i == 0 else "right")
         for row in comparison:
             table.add_row(*(escape(cell) for cell in row))
         console.print(table)
+
+
+def _table(title: str) -> Any:
+    """A compact table: a rule under the header, one space between columns."""
+    from rich import box
+    from rich.table import Table
+
+    return Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+        pad_edge=False,
+    )
 
 
 def _subtitle(result: RunResult) -> str:
