@@ -240,3 +240,19 @@ def test_report_header_counts_dicom_patients(runner, tmp_path):
     assert "<dt>DICOM</dt><dd>1 patient(s), 1 study(ies), 1 series</dd>" in html
     assert html.count('alt="overlay of') == 2
     assert "image <code>" in html
+
+
+def test_seg_without_source_references_is_placed_by_frame_positions(study, tmp_path):
+    folder, segments = study
+    seg = write_seg(str(folder / "seg.dcm"), str(folder / "ct"), segments, ["Liver", "Tumor"])
+    ds = pydicom.dcmread(seg)
+    for item in ds.PerFrameFunctionalGroupsSequence:
+        if "DerivationImageSequence" in item:
+            del item.DerivationImageSequence
+    for key in ("ReferencedSeriesSequence", "SourceImageSequence"):
+        if key in ds:
+            delattr(ds, key)
+    ds.save_as(seg)
+    mask = dicecli.load_mask(seg)
+    for i in range(2):
+        np.testing.assert_array_equal(mask.segments[i].array, segments[..., i])
