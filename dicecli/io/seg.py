@@ -3,8 +3,8 @@
 The full grid is the referenced image series (``--reference-image``, or found beside the SEG by
 SeriesInstanceUID or Frame of Reference): frames are placed by their source image, or by their
 plane positions when the SEG does not reference its sources frame by frame, so frames a writer
-left out (empty ones) read as empty. Each segment becomes its own boolean volume (segments may overlap);
-fractional segments are ``value > --threshold`` (default 0.5).
+left out (empty ones) read as empty. Each segment becomes its own boolean volume (segments may
+overlap); fractional segments are ``value > --threshold`` (default 0.5).
 """
 
 from __future__ import annotations

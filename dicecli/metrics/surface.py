@@ -5,9 +5,10 @@ Directed distances go from each surface voxel of one mask to the nearest surface
 in physical units (index x spacing, so anisotropic voxels are exact). One set of distances per
 region and case is reduced to the few numbers every surface metric needs (``SurfaceStats``).
 
-Method, chosen by measurement: crop both masks to the padded bounding box of their union, extract
-the surfaces with shifted comparisons, and query a k-d tree (scipy's cKDTree) only for surface
-voxels that are not on the other surface (those are at distance 0).
+Method, chosen by measurement (benchmarks/surface.py): crop both masks to the padded bounding box
+of their union, extract the surfaces with shifted comparisons, then find each surface voxel's
+nearest voxel of the other surface by trying neighbour offsets nearest first, with a k-d tree
+(scipy's cKDTree) only for the few farther away. Shared surface voxels are at distance 0.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def surface_stats(
         return empty_stats(n_ref, n_pred, tolerance)
     scale = np.asarray(spacing, dtype=np.float64)
 
-    points = {"ref": np.argwhere(ref_s), "pred": np.argwhere(pred_s)}
+    points = {"ref": _indices(ref_s), "pred": _indices(pred_s)}
 
     def directed(a: str, b: np.ndarray, b_points: np.ndarray) -> np.ndarray:
         """Distance from each surface voxel of ``a`` to the surface ``b`` (0 where shared)."""
@@ -122,7 +123,7 @@ def nearest_distances(
     target: np.ndarray,
     scale: np.ndarray,
     target_points: np.ndarray | None = None,
-    reach: float = 2.0,
+    reach: float = 4.0,
 ) -> np.ndarray:
     """Exact distance (mm) from each voxel index in ``points`` to the nearest true voxel of
     ``target``.
@@ -137,7 +138,9 @@ def nearest_distances(
     out = np.full(len(points), np.inf)
     if not len(points):
         return out
-    radius = reach * float(scale.max())
+    # at most ~3000 offsets, whatever the anisotropy: each costs one pass over the points left
+    cap = (3000 * float(np.prod(scale)) * 3 / (4 * np.pi)) ** (1 / len(scale))
+    radius = min(reach * float(scale.max()), cap)
     steps = np.floor(radius / scale).astype(int)
     grid = np.stack(np.meshgrid(*(np.arange(-s, s + 1) for s in steps), indexing="ij"), -1)
     offsets = grid.reshape(-1, target.ndim)
@@ -161,11 +164,16 @@ def nearest_distances(
             if not remaining.size:
                 return out
     if target_points is None:
-        target_points = np.argwhere(target)
+        target_points = _indices(target)
     tree = cKDTree(target_points * scale, balanced_tree=False, compact_nodes=False)
     far, _ = tree.query(points[remaining] * scale, k=1)
     out[remaining] = far
     return out
+
+
+def _indices(mask: np.ndarray) -> np.ndarray:
+    """(n, ndim) indices of the true voxels; 3x faster than np.argwhere on a cropped mask."""
+    return np.column_stack(np.unravel_index(np.flatnonzero(mask), mask.shape))
 
 
 def empty_stats(n_ref: int, n_pred: int, tolerance: float) -> SurfaceStats:
