@@ -16,7 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
-from dicecli.errors import DiceCliError
+from dicecli.errors import DiceCliError, MaskReadError
 from dicecli.models import (
     CaseFailure,
     CasePair,
@@ -93,6 +93,11 @@ def _tally_case(pair: CasePair, options: ScoreOptions) -> CaseTally:
     else:
         pred = load_mask(pair.pred, read)
     notes = [*gt.warnings, *pred.warnings]
+    if options.soft and gt.segments:
+        raise MaskReadError(
+            f"{gt.path}: --soft scores probability maps against label maps; a DICOM SEG or "
+            "RTSTRUCT reference has overlapping segments -- export it as a label map first"
+        )
     if options.labels and not gt.segments:
         from dicecli.labels import parse_labels
         from dicecli.regions import check_names
