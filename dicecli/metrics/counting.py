@@ -17,6 +17,9 @@ from dicecli.models import JointHistogram, SoftTally
 #: Voxels per chunk on the CPU: 256 Ki keeps every temporary inside the L2 cache.
 CHUNK = 1 << 18
 
+#: Up to this many (reference, prediction) value pairs, dense chunks are counted by comparisons.
+DENSE_BINS = 16
+
 #: Chunk of the sparse joint histogram: small enough that all-background stretches are skipped
 #: cheaply, large enough that numpy's per-call overhead stays small (measured: 16-32 Ki best).
 SPARSE_CHUNK = 1 << 15
@@ -104,16 +107,28 @@ def _histogram_dense(g: Any, p: Any, kg: int, kp: int, xp: Any, chunk: int) -> A
     step = min(chunk, SPARSE_CHUNK)
     live = np.empty(step, dtype=bool)
     background = 0
+    few = bins <= DENSE_BINS and code_type == np.uint8
     for s in range(0, int(g.size), step):
         gc, pc = g[s : s + step], p[s : s + step]
         mask = live[: gc.size]
         np.logical_or(gc, pc, out=mask)
+        live_count = int(np.count_nonzero(mask))
+        if not live_count:
+            background += gc.size
+            continue
+        if few and live_count > gc.size // 4:
+            # a dense chunk and few value pairs: one comparison per pair beats gathering
+            code = gc * np.uint8(kp)
+            code += pc
+            for c in range(1, bins):
+                acc[c] += np.count_nonzero(code == c)
+            background += gc.size - int(np.count_nonzero(code))
+            continue
         idx = np.flatnonzero(mask)
         background += gc.size - idx.size
-        if idx.size:
-            code = gc[idx].astype(code_type) * code_type(kp)
-            code += pc[idx].astype(code_type)
-            acc += np.bincount(code, minlength=bins)
+        code = gc[idx].astype(code_type) * code_type(kp)
+        code += pc[idx].astype(code_type)
+        acc += np.bincount(code, minlength=bins)
     acc[0] += background
     return acc.reshape(kg, kp)
 
