@@ -127,7 +127,9 @@ def resample(mask: Mask, ref: Mask) -> Mask:
     import SimpleITK as sitk
 
     def image(array: Any, grid: Mask) -> Any:
-        img = sitk.GetImageFromArray(np.ascontiguousarray(np.asarray(array).T))
+        values = np.asarray(array)
+        values = values.view(np.uint8) if values.dtype == bool else values
+        img = sitk.GetImageFromArray(np.ascontiguousarray(values.T))
         img.SetSpacing(grid.spacing)
         img.SetOrigin(grid.origin)
         img.SetDirection(grid.direction)
@@ -168,7 +170,7 @@ def align(pred: Mask, ref: Mask, policy: str, tolerance: float) -> tuple[Mask, l
         if pred.array.shape == ref.array.shape and not geometry_differences(pred, ref, tolerance):
             return pred, []
         return resample(pred, ref), [f"{pred.path}: resampled onto the grid of {ref.path}"]
-    if "raster" in (pred.format, ref.format) or policy == "ignore":
+    if "raster" in (pred.format, ref.format):
         return pred, []
     same_axes = np.allclose(pred.direction, ref.direction, rtol=0, atol=tolerance)
     if same_axes:
