@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -87,12 +88,11 @@ def reorient(mask: Mask, ref: Mask, tolerance: float = 1e-3) -> Mask | None:
     signs = np.sign(match[np.arange(n), perm])
     if not np.allclose(np.abs(match[np.arange(n), perm]), 1.0, atol=tolerance):
         return None
-    array = np.transpose(mask.array, perm)
+    array = _turn(mask.array, perm, signs)
     spacing = np.asarray(mask.spacing, dtype=float)[perm]
     origin = np.asarray(mask.origin, dtype=float).copy()
     for i in range(n):
         if signs[i] < 0:
-            array = np.flip(array, axis=i)
             origin += (array.shape[i] - 1) * spacing[i] * source[:, perm[i]]
     direction = source[:, perm] * signs
     return Mask(
@@ -104,21 +104,14 @@ def reorient(mask: Mask, ref: Mask, tolerance: float = 1e-3) -> Mask | None:
         mask.format,
         mask.meta,
         mask.warnings,
-        _reorient_segments(mask, perm, signs),
+        tuple(replace(s, array=_turn(s.array, perm, signs)) for s in mask.segments),
     )
 
 
-def _reorient_segments(mask: Mask, perm: np.ndarray, signs: np.ndarray) -> tuple[Any, ...]:
-    from dataclasses import replace
-
-    out = []
-    for segment in mask.segments:
-        array = np.transpose(segment.array, perm)
-        for i in range(len(perm)):
-            if signs[i] < 0:
-                array = np.flip(array, axis=i)
-        out.append(replace(segment, array=array))
-    return tuple(out)
+def _turn(array: Any, perm: np.ndarray, signs: np.ndarray) -> Any:
+    """Axes permuted by ``perm``, then flipped where ``signs`` is negative (views, no copy)."""
+    turned = np.transpose(array, perm)
+    return np.flip(turned, axis=tuple(int(i) for i in np.flatnonzero(signs < 0)))
 
 
 def resample(mask: Mask, ref: Mask) -> Mask:
@@ -144,8 +137,6 @@ def resample(mask: Mask, ref: Mask) -> Mask:
             0,
         )
         return sitk.GetArrayFromImage(moved).T
-
-    from dataclasses import replace
 
     segments = tuple(
         replace(s, array=onto(s.array.astype(np.uint8)).astype(bool)) for s in mask.segments

@@ -6,8 +6,6 @@ import os
 
 from dicecli.errors import MaskReadError
 
-NOT_IMAGES = ("SEG", "RTSTRUCT", "RTPLAN", "RTDOSE", "SR", "PR", "KO")
-
 
 def find_series(
     owner: str,
@@ -63,7 +61,7 @@ def _subfolders(folder: str) -> list[str]:
 
 def _series_of(folder: str, owner: str) -> tuple[str | None, str | None]:
     """SeriesInstanceUID and FrameOfReferenceUID of the first image file in ``folder``."""
-    from dicecli.io.dicom import header, is_dicom_file
+    from dicecli.io.dicom import NOT_IMAGES, header, is_dicom_file
 
     try:
         names = sorted(os.listdir(folder))

@@ -22,6 +22,9 @@ NOT_IMAGES = {
     "RTSTRUCT": "an RT Structure Set (give the RTSTRUCT file itself, not a folder)",
     "RTPLAN": "an RT Plan",
     "RTDOSE": "an RT Dose",
+    "SR": "a Structured Report",
+    "PR": "a Presentation State",
+    "KO": "a Key Object Selection",
 }
 
 
@@ -55,9 +58,8 @@ def read_series(
     """The image series of a folder (or one file), and its headers sorted by position;
     ``images_only`` passes over SEG and RTSTRUCT files kept beside the slices."""
     files = _series_files(path) if os.path.isdir(path) else [path]
-    if images_only:
-        files = [f for f in files if modality(f) not in NOT_IMAGES]
-    headers = [_header(f) for f in files]
+    read = (_header(f, skip_non_images=images_only) for f in files)
+    headers = [h for h in read if h is not None]
     headers = _one_series(path, headers)
     headers.sort(key=_position_key(headers))
     first = headers[0][1]
@@ -119,7 +121,7 @@ def _series_files(folder: str) -> list[str]:
     return dicom
 
 
-def _header(path: str) -> tuple[str, Any]:
+def _header(path: str, skip_non_images: bool = False) -> tuple[str, Any] | None:
     import pydicom
     from pydicom.errors import InvalidDicomError
 
@@ -132,6 +134,8 @@ def _header(path: str) -> tuple[str, Any]:
     except (InvalidDicomError, OSError, EOFError, ValueError, KeyError) as e:
         raise MaskReadError(f"{path}: not a readable DICOM file ({e}); re-export it") from e
     modality = str(getattr(ds, "Modality", ""))
+    if modality in NOT_IMAGES and skip_non_images:
+        return None
     if modality in NOT_IMAGES:
         raise UnsupportedFormatError(
             f"{path}: is {NOT_IMAGES[modality]}, not an image slice; a series folder must hold "
