@@ -9,6 +9,14 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
+
+# Property tests never depend on luck: the same examples on every run and every machine
+# (derandomize), no example database carried between runs. HYPOTHESIS_PROFILE=explore draws
+# fresh examples when hunting for new failures; pin what it finds with @example.
+settings.register_profile("deterministic", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", max_examples=2000, database=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "examples"))

@@ -1,9 +1,15 @@
-"""A NIfTI-1 header read without importing nibabel (0.15-0.2 s of every process's start).
+"""A NIfTI-1 header read without importing nibabel.
 
-Only the fields dicecli needs: shape, dtype, voxel offset, scaling, and the affine when the file
-sets ``sform_code`` or ``qform_code`` (nibabel's ``get_best_affine`` rules). Anything else
-(NIfTI-2, neither code set, unusual data types) returns None and the caller uses nibabel. The
-tests check every field against nibabel on headers that nibabel writes.
+Why keep it: ``import nibabel`` costs 0.15 s (``python -X importtime -c "import nibabel"``,
+median of 5 here), while loading a whole .nii.gz case through this parser takes 0.08 s of
+process time in all -- it halves the time of a one-pair ``dicecli score``.
+
+Only the fields dicecli needs: shape, dtype, voxel offset, scaling, and the affine: the sform
+when ``sform_code > 0`` (nibabel's ``get_best_affine`` and ITK alike, for the rigid sforms
+scanners write), else the qform computed exactly as the NIfTI reference code does (see
+``_qform``). Anything else (NIfTI-2, neither code set, unusual data types) returns None and the
+caller uses nibabel. The tests check every field against nibabel, and the orientation against
+SimpleITK on a sweep of oblique qforms including rotations of about 180°.
 """
 
 from __future__ import annotations
@@ -80,22 +86,28 @@ def parse(head: bytes) -> Nifti1Header | None:
 
 
 def _qform(q: tuple[float, ...], pixdim: tuple[float, ...]) -> np.ndarray:
-    """nibabel's ``get_qform``: the quaternion (a from b, c, d) as a rotation, times the zooms,
-    with the z zoom negated when qfac = pixdim[0] is -1."""
+    """The qform affine as the NIfTI reference code computes it (``nifti_quatern_to_mat44``,
+    which ITK and SimpleITK use): double precision; ``a = sqrt(1 - b² - c² - d²)``, except that
+    when ``1 - b² - c² - d² < 1e-7`` the rotation is taken as exactly 180° (``a = 0``) and
+    (b, c, d) is renormalised; zooms of 0 or less read as 1; qfac = -1 (``pixdim[0] < 0``)
+    negates the third zoom. nibabel departs from this rule for 1e-7 <= a² < 3.6e-7."""
     b, c, d, qx, qy, qz = (float(v) for v in q)
-    a = math.sqrt(max(0.0, 1.0 - (b * b + c * c + d * d)))
-    s = 2.0 / (a * a + b * b + c * c + d * d)
-    x, y, z = b * s, c * s, d * s
+    a = 1.0 - (b * b + c * c + d * d)
+    if a < 1.0e-7:
+        norm = 1.0 / math.sqrt(b * b + c * c + d * d)
+        a, b, c, d = 0.0, b * norm, c * norm, d * norm
+    else:
+        a = math.sqrt(a)
     rotation = np.array(
         [
-            [1.0 - (c * y + d * z), b * y - a * z, b * z + a * y],
-            [b * y + a * z, 1.0 - (b * x + d * z), c * z - a * x],
-            [b * z - a * y, c * z + a * x, 1.0 - (b * x + c * y)],
+            [a * a + b * b - c * c - d * d, 2.0 * (b * c - a * d), 2.0 * (b * d + a * c)],
+            [2.0 * (b * c + a * d), a * a + c * c - b * b - d * d, 2.0 * (c * d - a * b)],
+            [2.0 * (b * d - a * c), 2.0 * (c * d + a * b), a * a + d * d - c * c - b * b],
         ]
     )
-    zooms = np.array(pixdim[1:4], dtype=np.float64)
-    qfac = -1.0 if pixdim[0] == -1 else 1.0
-    zooms[2] *= qfac
+    zooms = np.array([float(v) if v > 0 else 1.0 for v in pixdim[1:4]], dtype=np.float64)
+    if pixdim[0] < 0:
+        zooms[2] = -zooms[2]
     affine = np.eye(4)
     affine[:3, :3] = rotation * zooms
     affine[:3, 3] = (qx, qy, qz)
