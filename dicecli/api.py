@@ -207,8 +207,13 @@ def _result(
     )
 
 
-def describe_mask(path: str | os.PathLike[str], max_voxels: int = 4_000_000_000) -> dict[str, Any]:
-    """Shape, dtype, spacing, orientation and every label with its voxel count and volume (mL)."""
+def describe_mask(
+    path: str | os.PathLike[str],
+    max_voxels: int = 4_000_000_000,
+    reference_image: str | None = None,
+) -> dict[str, Any]:
+    """Shape, dtype, spacing, orientation and every label with its voxel count and volume (mL);
+    for a DICOM SEG or RTSTRUCT, every segment, and where its grid came from (``grid``)."""
     import math
 
     import numpy as np
@@ -216,7 +221,7 @@ def describe_mask(path: str | os.PathLike[str], max_voxels: int = 4_000_000_000)
     from dicecli.geometry import orientation_code
     from dicecli.io import ReadOptions, load_mask
 
-    mask = load_mask(path, ReadOptions(max_voxels=max_voxels))
+    mask = load_mask(path, ReadOptions(max_voxels=max_voxels, reference_image=reference_image))
     voxel_ml = (
         math.prod(mask.spacing) / 1000 if mask.ndim == 3 and mask.format != "raster" else None
     )
@@ -250,5 +255,7 @@ def describe_mask(path: str | os.PathLike[str], max_voxels: int = 4_000_000_000)
         "origin": mask.origin,
         "orientation": orientation_code(mask),
         "labels": labels,
+        "segments": bool(mask.segments),
+        "grid": mask.grid,
         "warnings": list(mask.warnings),
     }

@@ -103,7 +103,7 @@ def _tally_case(pair: CasePair, options: ScoreOptions) -> CaseTally:
         from dicecli.regions import check_names
 
         check_names(gt, parse_labels(options.labels))
-    pred, moved = align(pred, gt, options.geometry, options.geometry_tolerance)
+    pred, gt, moved = align(pred, gt, options.geometry, options.geometry_tolerance)
     notes += moved + check_geometry(pred, gt, options.geometry, options.geometry_tolerance)
     backend = cached_backend(options.device)
     ref_host = label_map(gt, options.threshold)
@@ -132,7 +132,7 @@ def _tally_case(pair: CasePair, options: ScoreOptions) -> CaseTally:
         surfaces,
         gt.spacing,
         region_tallies=by_region,
-        label_names={s.number: s.label for s in gt.segments},
+        label_names={s.number: s.label for s in gt.segments or pred.segments},
         meta=dict(gt.meta or pred.meta),
     )
 

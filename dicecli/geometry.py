@@ -1,4 +1,10 @@
-"""Do a prediction and its reference share a grid? Nothing is ever resampled."""
+"""Do a prediction and its reference share a grid, and putting them on one.
+
+The same grid stored in another axis order or direction is reoriented (voxels only moved); a
+DICOM SEG read on its own frames' grid is embedded in a larger grid it lies on exactly (integer
+voxel offsets, same spacing and direction); anything else is resampled only under
+``--geometry resample``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from dicecli.errors import GeometryError
-from dicecli.models import GeometryPolicy, Mask
+from dicecli.models import SEG_OWN_GRID, GeometryPolicy, Mask
 
 
 def _fmt(values: tuple[float, ...]) -> str:
@@ -40,7 +46,8 @@ def check_geometry(
     if pred.array.shape != ref.array.shape:
         raise GeometryError(
             f"{pred.path} has shape {tuple(pred.array.shape)} but {ref.path} has "
-            f"{tuple(ref.array.shape)}; masks must be on the same grid (dicecli never resamples)"
+            f"{tuple(ref.array.shape)}; masks must be on the same grid (or pass --geometry "
+            "resample to put the prediction on the reference grid, nearest neighbour)"
         )
     if policy in ("ignore", "resample") or "raster" in (pred.format, ref.format):
         return []
@@ -95,16 +102,13 @@ def reorient(mask: Mask, ref: Mask, tolerance: float = 1e-3) -> Mask | None:
         if signs[i] < 0:
             origin += (array.shape[i] - 1) * spacing[i] * source[:, perm[i]]
     direction = source[:, perm] * signs
-    return Mask(
-        array,
-        tuple(float(v) for v in spacing),
-        tuple(float(v) for v in origin),
-        tuple(float(v) for v in direction.ravel()),
-        mask.path,
-        mask.format,
-        mask.meta,
-        mask.warnings,
-        tuple(replace(s, array=_turn(s.array, perm, signs)) for s in mask.segments),
+    return replace(
+        mask,
+        array=array,
+        spacing=tuple(float(v) for v in spacing),
+        origin=tuple(float(v) for v in origin),
+        direction=tuple(float(v) for v in direction.ravel()),
+        segments=tuple(replace(s, array=_turn(s.array, perm, signs)) for s in mask.segments),
     )
 
 
@@ -141,32 +145,74 @@ def resample(mask: Mask, ref: Mask) -> Mask:
     segments = tuple(
         replace(s, array=onto(s.array.astype(np.uint8)).astype(bool)) for s in mask.segments
     )
-    return Mask(
-        onto(mask.array),
-        ref.spacing,
-        ref.origin,
-        ref.direction,
-        mask.path,
-        mask.format,
-        mask.meta,
-        mask.warnings,
-        segments,
+    return replace(
+        mask,
+        array=onto(mask.array),
+        spacing=ref.spacing,
+        origin=ref.origin,
+        direction=ref.direction,
+        segments=segments,
     )
 
 
-def align(pred: Mask, ref: Mask, policy: str, tolerance: float) -> tuple[Mask, list[str]]:
-    """``pred`` on ``ref``'s grid: reoriented when it is the same grid stored in another axis
-    order or direction, resampled only under ``--geometry resample``."""
+def align(pred: Mask, ref: Mask, policy: str, tolerance: float) -> tuple[Mask, Mask, list[str]]:
+    """``pred`` and ``ref`` on one grid: ``pred`` reoriented when it is the same grid stored in
+    another axis order or direction; a SEG on its own frames' grid embedded exactly in the
+    other's grid (both, when each covers voxels the other lacks); ``pred`` resampled only under
+    ``--geometry resample``. Returns the two masks and the warnings to show."""
+    if "raster" not in (pred.format, ref.format) and not np.allclose(
+        pred.direction, ref.direction, rtol=0, atol=tolerance
+    ):
+        pred = reorient(pred, ref, tolerance) or pred
+    if pred.array.shape != ref.array.shape and SEG_OWN_GRID in (pred.grid, ref.grid):
+        embedded = embed(pred, ref, tolerance)
+        if embedded is not None:
+            pred, ref = embedded
     if policy == "resample":
         if pred.array.shape == ref.array.shape and not geometry_differences(pred, ref, tolerance):
-            return pred, []
-        return resample(pred, ref), [f"{pred.path}: resampled onto the grid of {ref.path}"]
-    if "raster" in (pred.format, ref.format):
-        return pred, []
-    same_axes = np.allclose(pred.direction, ref.direction, rtol=0, atol=tolerance)
-    if same_axes:
-        return pred, []
-    turned = reorient(pred, ref, tolerance)
-    if turned is None:
-        return pred, []
-    return turned, []
+            return pred, ref, []
+        return resample(pred, ref), ref, [f"{pred.path}: resampled onto the grid of {ref.path}"]
+    return pred, ref, []
+
+
+def embed(a: Mask, b: Mask, tolerance: float) -> tuple[Mask, Mask] | None:
+    """Both masks on the smallest grid holding both, when they share spacing and direction and
+    one's voxels fall exactly on the other's (integer offsets); None otherwise. Voxels are only
+    copied, never interpolated; voxels a mask did not cover read 0 (outside every segment)."""
+    n = a.array.ndim
+    if n != b.array.ndim or n != a.ndim or n != b.ndim or "raster" in (a.format, b.format):
+        return None
+    if not np.allclose(a.spacing, b.spacing, rtol=tolerance, atol=0) or not np.allclose(
+        a.direction, b.direction, rtol=0, atol=tolerance
+    ):
+        return None
+    axes = np.asarray(b.direction, dtype=float).reshape(n, n) * np.asarray(b.spacing)
+    offset = np.linalg.solve(axes, np.asarray(a.origin, float) - np.asarray(b.origin, float))
+    steps = np.rint(offset).astype(int)
+    if np.abs(offset - steps).max() > max(tolerance, 1e-6):
+        return None
+    low = np.minimum(0, steps)
+    high = np.maximum(b.array.shape, steps + np.asarray(a.array.shape))
+    return _pad(a, steps - low, high - low, b), _pad(b, -low, high - low, b)
+
+
+def _pad(mask: Mask, start: Any, shape: Any, grid: Mask) -> Mask:
+    """``mask`` placed at index ``start`` of a zero grid of ``shape`` on ``grid``'s axes."""
+    if tuple(shape) == mask.array.shape and not np.any(start):
+        return mask
+    window = tuple(slice(int(s), int(s) + n) for s, n in zip(start, mask.array.shape, strict=True))
+
+    def placed(array: Any) -> Any:
+        out = np.zeros(tuple(int(v) for v in shape), dtype=array.dtype)
+        out[window] = array
+        return out
+
+    n = mask.ndim
+    axes = np.asarray(grid.direction, dtype=float).reshape(n, n) * np.asarray(grid.spacing)
+    origin = np.asarray(mask.origin, float) - axes @ np.asarray(start, float)
+    return replace(
+        mask,
+        array=placed(np.asarray(mask.array)),
+        origin=tuple(float(v) for v in origin),
+        segments=tuple(replace(s, array=placed(s.array)) for s in mask.segments),
+    )

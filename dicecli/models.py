@@ -26,6 +26,11 @@ DevicePolicy = Literal["auto", "cpu", "gpu"]
 Hd95Mode = Literal["max", "pooled"]
 
 
+#: ``Mask.grid`` of a DICOM SEG read without its image series: the frames' own geometry, which
+#: may cover only some slices of the scan; such a grid may be embedded in a larger one.
+SEG_OWN_GRID = "the SEG's own frames (plane positions, orientation, pixel spacing)"
+
+
 @dataclass(frozen=True, slots=True)
 class Segment:
     """One segment of a DICOM SEG or one ROI of an RT Structure Set, as a boolean volume indexed
@@ -55,6 +60,8 @@ class Mask:
     warnings: tuple[str, ...] = ()
     #: SEG segments or RTSTRUCT ROIs; ``array`` then holds the segment numbers (first one wins)
     segments: tuple[Segment, ...] = ()
+    #: where the grid came from, when a reader chose among several (DICOM SEG)
+    grid: str = ""
 
     @property
     def ndim(self) -> int:

@@ -19,9 +19,15 @@ from dicecli.models import Mask, Region, ScoreOptions
 
 
 def segment_regions(gt: Mask, options: ScoreOptions) -> tuple[Region, ...]:
+    """The ``--labels`` regions, else every segment of the reference but its background
+    (segment 0 of a LABELMAP SEG) unless ``--include-background``."""
     if options.labels:
         return parse_labels(options.labels)
-    return tuple(Region(s.label, (s.number,)) for s in gt.segments)
+    return tuple(
+        Region(s.label, (s.number,))
+        for s in gt.segments
+        if s.number != 0 or options.include_background
+    )
 
 
 def region_masks(
@@ -52,11 +58,18 @@ def _numbers(mask: Mask, region: Region) -> set[int]:
 
 
 def _union(mask: Mask, numbers: Any, names: Sequence[str]) -> np.ndarray:
+    """The union of the segments named; 0 without a segment 0 is the background: every voxel
+    outside all segments (``--include-background``)."""
     wanted = {n.casefold() for n in names}
     out = np.zeros(mask.array.shape, dtype=bool)
     for segment in mask.segments:
         if segment.number in numbers or segment.label.casefold() in wanted:
             out |= segment.array
+    if 0 in numbers and all(s.number != 0 for s in mask.segments):
+        outside = np.ones(mask.array.shape, dtype=bool)
+        for segment in mask.segments:
+            outside &= ~segment.array
+        out |= outside
     return out
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 
@@ -14,31 +16,61 @@ import click
     show_default=True,
     help="Refuse files whose header claims more voxels.",
 )
-def info(masks: tuple[str, ...], max_voxels: int) -> None:
-    """Shape, dtype, spacing, orientation and each label with voxel count and volume."""
+@click.option(
+    "--reference-image",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="DICOM SEG/RTSTRUCT: the image series they refer to (default: found beside them).",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def info(masks: tuple[str, ...], max_voxels: int, reference_image: str | None, debug: bool) -> None:
+    """Shape, dtype, spacing, orientation and each label with voxel count and volume; for a
+    DICOM SEG, its segments and where its grid came from.
+
+    Exit codes: 0 every file read; 3 a file could not be read (the others are still shown)."""
     from dicecli.api import describe_mask
-    from dicecli.errors import DiceCliError, ExitCode
+    from dicecli.cli import one_line
+    from dicecli.errors import ExitCode
 
     failed = False
     for path in masks:
         try:
-            d = describe_mask(path, max_voxels=max_voxels)
-        except DiceCliError as e:
-            click.echo(f"error: {e}", err=True)
+            d = describe_mask(path, max_voxels=max_voxels, reference_image=reference_image)
+        except Exception as e:  # noqa: BLE001 - one line per file; the other files still shown
+            if debug:
+                import traceback
+
+                traceback.print_exc()
+            click.echo(f"error: {one_line(e, path)}", err=True)
             failed = True
             continue
-        spacing = " x ".join(f"{s:g}" for s in d["spacing"])
-        shape = " x ".join(str(n) for n in d["shape"])
-        click.echo(f"{d['path']}  ({d['format']})")
-        click.echo(
-            f"  shape {shape}  dtype {d['dtype']}  spacing {spacing} mm"
-            + (f"  orientation {d['orientation']}" if d["orientation"] else "")
-        )
-        for w in d["warnings"]:
-            click.echo(f"warning: {w}", err=True)
-        for label in d["labels"]:
-            volume = f"  {label['volume_ml']:.3f} mL" if label["volume_ml"] is not None else ""
-            name = f" {label['name']}" if label["name"] else ""
-            click.echo(f"  label {label['value']:>6}{name}: {label['voxels']:>12,} voxels{volume}")
+        _show(d)
     if failed:
         raise SystemExit(int(ExitCode.INPUT_ERROR))
+
+
+def _show(d: dict[str, Any]) -> None:
+    spacing = " x ".join(f"{s:g}" for s in d["spacing"])
+    shape = " x ".join(str(n) for n in d["shape"])
+    click.echo(f"{d['path']}  ({d['format']})")
+    click.echo(
+        f"  shape {shape}  dtype {d['dtype']}  spacing {spacing} mm"
+        + (f"  orientation {d['orientation']}" if d["orientation"] else "")
+    )
+    if d["grid"]:
+        click.echo(f"  grid from {d['grid']}")
+    for w in d["warnings"]:
+        click.echo(f"warning: {w}", err=True)
+    kind = "segment" if d["segments"] else "label"
+    width = max((len(str(label["name"])) for label in d["labels"]), default=0)
+    for label in d["labels"]:
+        volume = f"  {label['volume_ml']:.3f} mL" if label["volume_ml"] is not None else ""
+        name = f" {label['name'] + ':':<{width + 1}}" if width else ":"
+        note = (
+            "  (background: not scored unless --include-background)"
+            if (d["segments"] and label["value"] == 0)
+            else ""
+        )
+        click.echo(
+            f"  {kind} {label['value']:>6}{name} {label['voxels']:>12,} voxels{volume}{note}"
+        )

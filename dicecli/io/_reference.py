@@ -13,11 +13,13 @@ def find_series(
     frame_of_reference: str | None,
     reference_dir: str | None,
     what: str,
-) -> str:
+    optional: bool = False,
+) -> str | None:
     """The folder holding the referenced image series: ``reference_dir`` (or one of its
     sub-folders), else the owner's folder, its sub-folders, its sibling folders and their
     sub-folders. Matched by SeriesInstanceUID, or by FrameOfReferenceUID when the owner names no
-    series."""
+    series. Not found: None when ``optional`` (and no ``reference_dir`` was given), else an
+    error."""
     for folder in _candidates(owner, reference_dir):
         uid, frame = _series_of(folder, owner)
         if uid is None:
@@ -26,6 +28,8 @@ def find_series(
             not series_uid and frame_of_reference and frame == frame_of_reference
         ):
             return folder
+    if optional and not reference_dir:
+        return None
     where = f"--reference-image {reference_dir}" if reference_dir else "the folders beside it"
     wanted = f"series {series_uid}" if series_uid else f"frame of reference {frame_of_reference}"
     raise MaskReadError(

@@ -63,6 +63,13 @@ def read_series(
     headers = _one_series(path, headers)
     headers.sort(key=_position_key(headers))
     first = headers[0][1]
+    samples = int(getattr(first, "SamplesPerPixel", 1) or 1)
+    if samples != 1:
+        raise UnsupportedFormatError(
+            f"{headers[0][0]}: a colour image ({samples} samples per pixel, "
+            f"{getattr(first, 'PhotometricInterpretation', '?')}), not a label mask; export the "
+            "mask as a single-channel image (or as PNG, read with --color-map)"
+        )
     rows, cols = int(first.Rows), int(first.Columns)
     frames = int(getattr(first, "NumberOfFrames", 1) or 1)
     depth = len(headers) * frames
@@ -191,13 +198,13 @@ def _pixels(path: str, headers: list[tuple[str, Any]], rows: int, cols: int, fra
     try:
         for i, (file, _) in enumerate(headers):
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+                warnings.simplefilter("ignore")  # e.g. excess padding that pydicom removes
                 ds = pydicom.dcmread(file)
-            if int(ds.Rows) != rows or int(ds.Columns) != cols:
-                raise MaskReadError(
-                    f"{file}: slice is {ds.Columns}x{ds.Rows} but the series is {cols}x{rows}"
-                )
-            pixels = _rescale(ds, ds.pixel_array)
+                if int(ds.Rows) != rows or int(ds.Columns) != cols:
+                    raise MaskReadError(
+                        f"{file}: slice is {ds.Columns}x{ds.Rows} but the series is {cols}x{rows}"
+                    )
+                pixels = _rescale(ds, ds.pixel_array)
             if volume is None:
                 volume = np.empty((len(headers) * frames, rows, cols), dtype=pixels.dtype)
             volume[i * frames : (i + 1) * frames] = pixels.reshape(frames, rows, cols)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from dicecli.errors import MaskReadError
+from dicecli.errors import MaskReadError, UnsupportedFormatError
 from dicecli.io import _gzip, _nifti1
 from dicecli.io._geometry import from_ras_affine
 from dicecli.io._limits import ReadOptions, check_voxels
@@ -74,6 +74,12 @@ def _read_nibabel(path: str, options: ReadOptions) -> Mask:
             array = _voxels(header, _gzip.gunzip(raw, _data_end(header, shape)), shape, path)
         else:
             img = nib.load(path, mmap="r")
+            if not isinstance(img, nib.Nifti1Image | nib.Nifti2Image):  # CIFTI-2 and the like
+                kind = type(img).__name__.removesuffix("Image").replace("Cifti2", "CIFTI-2")
+                raise UnsupportedFormatError(
+                    f"{path}: a {kind} file, not a voxel mask; dicecli scores NIfTI volumes "
+                    "(export the labels as a NIfTI volume)"
+                )
             header = img.header
             shape = _shape(header, path)
             check_voxels(path, shape, options)

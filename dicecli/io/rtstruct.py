@@ -35,6 +35,7 @@ def read_rtstruct(path: str, options: ReadOptions) -> Mask:
     from dicecli.io.dicom import read_series
 
     folder = find_series(path, series_uid, frame, options.reference_image, "RT Structure Set")
+    assert folder is not None  # not optional: contours need the image grid
     image, _ = read_series(folder, options, images_only=True)
     if image.array.ndim != 3:
         raise MaskReadError(f"{path}: the referenced series {folder} is not a 3D volume")

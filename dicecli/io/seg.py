@@ -1,10 +1,12 @@
 """DICOM Segmentation objects (BINARY, FRACTIONAL, LABELMAP) through highdicom.
 
-The full grid is the referenced image series (``--reference-image``, or found beside the SEG by
-SeriesInstanceUID or Frame of Reference): frames are placed by their source image, or by their
-plane positions when the SEG does not reference its sources frame by frame, so frames a writer
-left out (empty ones) read as empty. Each segment becomes its own boolean volume (segments may
-overlap); fractional segments are ``value > --threshold`` (default 0.5).
+The grid is the referenced image series when it can be found (``--reference-image``, or beside
+the SEG by SeriesInstanceUID or Frame of Reference): frames are placed by their source images
+when the SEG declares that spatial locations are preserved, else by their plane positions.
+Without the series, the SEG's own frames define the grid (their plane positions, orientation and
+pixel spacing, as highdicom builds the volume); slices a writer left out read as empty.
+Each segment becomes its own boolean volume (segments may overlap); fractional segments are
+``value > --threshold`` (default 0.5). Segment 0 of a LABELMAP SEG is its background.
 """
 
 from __future__ import annotations
@@ -14,60 +16,127 @@ from typing import Any
 
 import numpy as np
 
-from dicecli.errors import MaskReadError, UnsupportedFormatError
+from dicecli.errors import DiceCliError, MaskReadError, UnsupportedFormatError
 from dicecli.io._limits import ReadOptions
 from dicecli.io._reference import find_series
 from dicecli.io._segments import dicom_ids, segments_mask
-from dicecli.models import Mask, Segment
+from dicecli.models import SEG_OWN_GRID, Mask, Segment
 
 TYPES = ("BINARY", "FRACTIONAL", "LABELMAP")
 
 
 def read_seg(path: str, options: ReadOptions) -> Mask:
     seg = _open(path)
-    sources = seg.get_source_image_uids()
-    series = sorted({s for _, s, _ in sources})
+    numbers = list(seg.get_segment_numbers())
+    threshold = options.threshold if str(seg.SegmentationType) == "FRACTIONAL" else 0
+    series = sorted({s for _, s, _ in seg.get_source_image_uids()})
     if len(series) > 1:
         raise MaskReadError(
             f"{path}: the SEG refers to {len(series)} image series; dicecli scores a SEG made "
             "on one series"
         )
-    from dicecli.io.dicom import read_series
-
     frame = str(getattr(seg, "FrameOfReferenceUID", "")) or None
-    folder = find_series(path, series[0] if series else None, frame, options.reference_image, "SEG")
-    image, headers = read_series(folder, options, images_only=True)
-    numbers = list(seg.get_segment_numbers())
-    threshold = options.threshold if str(seg.SegmentationType) == "FRACTIONAL" else 0
+    folder = find_series(
+        path, series[0] if series else None, frame, options.reference_image, "SEG", optional=True
+    )
+    if folder is None:
+        image, volume = _own_grid(path, seg, numbers, threshold)
+        grid = SEG_OWN_GRID
+    else:
+        from dicecli.io.dicom import read_series
+
+        image, headers = read_series(folder, options, images_only=True)
+        volume = _on_series(path, seg, image, headers, numbers, threshold, folder)
+        grid = f"the referenced series in {folder}"
+    segments = [Segment(int(n), _label(seg, n), volume[..., i]) for i, n in enumerate(numbers)]
+    mask = segments_mask(path, image, segments, dicom_ids(seg), "dicom-seg")
+    return _with_grid(mask, grid)
+
+
+def _with_grid(mask: Mask, grid: str) -> Mask:
+    from dataclasses import replace
+
+    return replace(mask, grid=grid)
+
+
+def _on_series(
+    path: str,
+    seg: Any,
+    image: Mask,
+    headers: list[tuple[str, Any]],
+    numbers: list[int],
+    threshold: float,
+    folder: str,
+) -> np.ndarray:
+    """Frames on the series grid: by source image when the SEG says spatial locations are
+    preserved (as highdicom writes), else by plane position (dcmqi, 3D Slicer)."""
+    sources = {sop for _, _, sop in seg.get_source_image_uids()}
     sops = [str(ds.SOPInstanceUID) for _, ds in headers]
-    if sources and {sop for _, _, sop in sources} <= set(sops):
-        pixels = seg.get_pixels_by_source_instance(
-            sops, segment_numbers=numbers, combine_segments=False, skip_overlap_checks=True
-        )
-        volume = np.transpose(pixels > threshold, (2, 1, 0, 3))  # (z, rows, cols, s) -> xyzs
-        if image.array.ndim == 2:
-            volume = volume[:, :, 0, :]
-    elif sources:
-        missing = len({sop for _, _, sop in sources} - set(sops))
+    if sources and not sources <= set(sops):
+        missing = len(sources - set(sops))
         raise MaskReadError(
             f"{path}: {missing} image(s) the SEG refers to are not in {folder}; "
             "pass --reference-image with the complete series"
         )
-    else:  # no source references: place the frames by their positions
-        volume = _by_position(path, seg, image, numbers, threshold)
-    segments = [Segment(int(n), _label(seg, n), volume[..., i]) for i, n in enumerate(numbers)]
-    return segments_mask(path, image, segments, dicom_ids(seg), "dicom-seg")
+    if sources:
+        try:
+            pixels = seg.get_pixels_by_source_instance(
+                sops, segment_numbers=numbers, combine_segments=False, skip_overlap_checks=True
+            )
+        except RuntimeError:  # spatial locations not declared preserved: use plane positions
+            pass
+        else:
+            volume = np.transpose(pixels > threshold, (2, 1, 0, 3))  # (z, rows, cols, s) -> xyzs
+            return volume[:, :, 0, :] if image.array.ndim == 2 else volume
+    return _by_position(path, seg, image, numbers, threshold)
+
+
+def _volume(path: str, seg: Any, numbers: list[int]) -> Any:
+    """highdicom's volume of the SEG's frames: (slice, row, column, segment) and its affine."""
+    try:
+        return seg.get_volume(
+            segment_numbers=numbers, combine_segments=False, skip_overlap_checks=True
+        )
+    except (ValueError, RuntimeError, KeyError, AttributeError, TypeError) as e:
+        raise UnsupportedFormatError(
+            f"{path}: this SEG's frames do not form a regular volume ({_first_line(e)}); pass "
+            "--reference-image DIR with the image series it was made on"
+        ) from e
+
+
+def _own_grid(path: str, seg: Any, numbers: list[int], threshold: float) -> tuple[Mask, np.ndarray]:
+    """The grid the SEG's frames define, axes (column, row, slice) like a DICOM series read by
+    ``io.dicom``: slices run along the row x column normal."""
+    volume = _volume(path, seg, numbers)
+    affine = np.asarray(volume.affine, dtype=float)
+    data = np.asarray(volume.array) > threshold  # (slice, row, column, segment)
+    axes = affine[:3, [2, 1, 0]]  # column, row, slice steps in LPS mm
+    spacing = np.linalg.norm(axes, axis=0)
+    direction = axes / spacing
+    origin = affine[:3, 3].copy()
+    array = np.transpose(data, (2, 1, 0, 3))
+    if np.dot(np.cross(direction[:, 0], direction[:, 1]), direction[:, 2]) < 0:
+        origin += (array.shape[2] - 1) * axes[:, 2]
+        direction[:, 2] = -direction[:, 2]
+        array = array[:, :, ::-1, :]
+    image = Mask(
+        np.zeros(array.shape[:3], np.uint8),
+        tuple(float(v) for v in spacing),
+        tuple(float(v) for v in origin),
+        tuple(float(v) for v in direction.ravel()),
+        path,
+        "dicom-seg",
+    )
+    return image, array
 
 
 def _by_position(
     path: str, seg: Any, image: Mask, numbers: list[int], threshold: float
 ) -> np.ndarray:
     """Frames placed on the image grid by their plane positions (highdicom's volume), for SEGs
-    that do not reference their source images frame by frame."""
-    try:
-        volume = seg.get_volume(segment_numbers=numbers, combine_segments=False)
-    except (ValueError, RuntimeError, KeyError, AttributeError) as e:
-        raise UnsupportedFormatError(f"{path}: this SEG's frames cannot be placed ({e})") from e
+    that do not reference their source images frame by frame, or do not say that spatial
+    locations are preserved."""
+    volume = _volume(path, seg, numbers)
     n = image.array.ndim
     direction = np.eye(3)
     direction[:n, :n] = np.asarray(image.direction, dtype=float).reshape(n, n)
@@ -114,10 +183,22 @@ def _open(path: str) -> Any:
             )
         try:
             return hd.seg.segread(path)
-        except (ValueError, AttributeError, KeyError, TypeError) as e:
-            raise MaskReadError(f"{path}: not a readable DICOM SEG ({e})") from e
+        except DiceCliError:
+            raise
+        except Exception as e:
+            raise MaskReadError(
+                f"{path}: not a readable DICOM SEG ({_first_line(e)}); re-export it"
+            ) from e
 
 
 def _label(seg: Any, number: int) -> str:
     description = seg.get_segment_description(number)
     return str(getattr(description, "segment_label", "") or number)
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+__all__ = ["read_seg"]

@@ -85,7 +85,7 @@ def _masks(
     gt = load_mask(row.gt_path, read)
     missing = str(row.pred_path).startswith("(missing")
     pred = gt if missing else load_mask(row.pred_path, read)
-    pred, _ = align(pred, gt, options.geometry, options.geometry_tolerance)
+    pred, gt, _ = align(pred, gt, options.geometry, options.geometry_tolerance)
     if gt.segments:
         labels = pred.array if pred.segments else label_map(pred, options.threshold, True)
         ref, p = region_masks(gt, pred, labels, [region])[region.spec]
@@ -96,8 +96,8 @@ def _masks(
         p = np.zeros_like(ref)
     image = None
     if image_path:
-        moved, _ = align(load_mask(image_path, read), gt, "strict", options.geometry_tolerance)
-        image = moved.array
+        moved, _, _ = align(load_mask(image_path, read), gt, "strict", options.geometry_tolerance)
+        image = moved.array if moved.array.shape == ref.shape else None
     return ref, p, image
 
 

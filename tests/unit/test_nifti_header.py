@@ -172,8 +172,11 @@ def test_oblique_nifti_scores_dice_1_against_the_nrrd_simpleitk_writes(tmp_path)
     (tmp_path / "pred").mkdir()
     (tmp_path / "gt").mkdir()
     for i, (a_squared, axis, qfac, zooms, offset) in enumerate(
-        [(0.0, (1, 2, 3), -1.0, (0.7, 0.7, 2.5), (10, -20, 30)), (2e-7, (3, -1, 1), 1.0,
-          (0.8, 0.9, 1.25), (-5, 5, 0)), (0.3, (0, 1, 0), -1.0, (1, 1, 1), (0, 0, 0))]
+        [
+            (0.0, (1, 2, 3), -1.0, (0.7, 0.7, 2.5), (10, -20, 30)),
+            (2e-7, (3, -1, 1), 1.0, (0.8, 0.9, 1.25), (-5, 5, 0)),
+            (0.3, (0, 1, 0), -1.0, (1, 1, 1), (0, 0, 0)),
+        ]
     ):
         nifti = str(tmp_path / "pred" / f"case{i}.nii")
         raw_qform_nifti(nifti, a_squared, axis, qfac, zooms, offset)
