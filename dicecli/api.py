@@ -59,7 +59,7 @@ def score_cases(
     *,
     pairs: str | os.PathLike[str] | None = None,
     on_case_done: Callable[[Any], None] | None = None,
-    on_pairing: Callable[[Pairing], None] | None = None,
+    on_pairing: Callable[[Pairing, int], None] | None = None,
     **options: Any,
 ) -> RunResult:
     """Score every case of two folders (paired by case id), two masks, or a pairs manifest.
@@ -70,6 +70,10 @@ def score_cases(
         Folders of cases, two mask files, or two DICOM series folders.
     pairs
         A CSV manifest with columns ``case,pred,gt`` instead of ``pred`` and ``gt``.
+    on_case_done, on_pairing
+        Called with each case's outcome as it finishes, and once with the pairing and the
+        number of cases that will be scored (missing predictions under ``missing="skip"`` or
+        ``"error"`` and duplicate case ids are not).
     **options
         Any field of :class:`dicecli.models.ScoreOptions` (``labels="liver=1,tumor=2"``,
         ``empty="one"``, ``soft=True``, ``jobs=1`` ...).
@@ -101,10 +105,14 @@ def score_cases(
         raise UsageError("give PRED and GT (folders or files), or --pairs manifest.csv")
     else:
         pairing = pair_cases(os.fspath(pred), os.fspath(gt), opts.pattern)
-    if on_pairing:
-        on_pairing(pairing)
     todo, failures, skipped = _apply_missing(pairing.pairs, opts)
-    if not todo:
+    if on_pairing:
+        on_pairing(pairing, len(todo))  # the cases that will be scored: a progress bar's total
+    failures += [
+        CaseFailure(case, None, None, "PairingError", message)
+        for case, message in sorted(pairing.conflicts.items())
+    ]
+    if not todo and not pairing.conflicts:
         raise NoCasesError(_nothing_to_score(pred, gt, pairs, pairing))
     outcomes = run_cases(todo, opts, on_case_done)
     tallies = [o for o in outcomes if isinstance(o, CaseTally)]

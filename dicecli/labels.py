@@ -17,7 +17,10 @@ def parse_labels(spec: str) -> tuple[Region, ...]:
     """Parse ``1,2,3`` · ``liver=1,tumor=2`` · ``whole_tumor=1+2+4`` into regions.
 
     >>> parse_labels("liver=1, whole_tumor=1+2+4")
-    (Region(name='liver', values=(1,)), Region(name='whole_tumor', values=(1, 2, 4)))
+    (Region(name='liver', values=(1,), names=()),
+     Region(name='whole_tumor', values=(1, 2, 4), names=()))
+    >>> parse_labels("liver=Liver")[0].names
+    ('Liver',)
     """
     regions: list[Region] = []
     for raw in spec.split(","):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from dicecli.errors import PairingError, UsageError
 from dicecli.io import case_id, format_suffix, is_mask_path
@@ -21,6 +22,8 @@ class Pairing:
     pairs: tuple[CasePair, ...]
     unmatched_predictions: tuple[str, ...] = ()
     ignored: tuple[str, ...] = ()
+    #: case id -> why it cannot be scored (several files with that id); the case's error
+    conflicts: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def missing(self) -> tuple[CasePair, ...]:
@@ -41,11 +44,28 @@ def pair_cases(pred: str, gt: str, pattern: str | None = None) -> Pairing:
             f"{pred} and {gt}: give two folders of cases or two masks (files or DICOM series "
             "folders), not one of each"
         )
-    pred_cases, pred_ignored = index_folder(pred, regex)
-    gt_cases, gt_ignored = index_folder(gt, regex)
-    pairs = tuple(CasePair(c, pred_cases.get(c), gt_cases[c]) for c in sorted(gt_cases))
-    unmatched = tuple(pred_cases[c] for c in sorted(set(pred_cases) - set(gt_cases)))
-    return Pairing(pairs, unmatched, pred_ignored + gt_ignored)
+    pred_found, pred_ignored = find_cases(pred, regex)
+    gt_found, gt_ignored = find_cases(gt, regex)
+    conflicts = {
+        case: _duplicates(case, paths)
+        for found in (pred_found, gt_found)
+        for case, paths in found.items()
+        if len(paths) > 1 and case in gt_found
+    }
+    pairs = tuple(
+        CasePair(c, pred_found[c][0] if c in pred_found else None, gt_found[c][0])
+        for c in sorted(gt_found)
+        if c not in conflicts
+    )
+    unmatched = tuple(p for c in sorted(set(pred_found) - set(gt_found)) for p in pred_found[c])
+    return Pairing(pairs, unmatched, pred_ignored + gt_ignored, conflicts)
+
+
+def _duplicates(case: str, paths: list[str]) -> str:
+    return (
+        f"{', '.join(paths)}: several files share the case id {case!r}; keep one file per case "
+        "or set --pattern"
+    )
 
 
 def pairs_from_manifest(manifest: str) -> Pairing:
@@ -115,11 +135,11 @@ def _case_of(path: str, regex: re.Pattern[str] | None) -> str | None:
     return match["case"] if match else None
 
 
-def index_folder(
+def find_cases(
     folder: str, regex: re.Pattern[str] | None
-) -> tuple[dict[str, str], tuple[str, ...]]:
-    """Case id -> path for every mask (or DICOM series folder) in ``folder``, and the files
-    skipped; duplicate ids are an error."""
+) -> tuple[dict[str, list[str]], tuple[str, ...]]:
+    """Case id -> paths for every mask (or DICOM series folder) in ``folder`` (several paths
+    where ids collide), and the files skipped."""
     found: dict[str, list[str]] = {}
     ignored: list[str] = []
     for name in sorted(os.listdir(folder)):
@@ -132,6 +152,15 @@ def index_folder(
             ignored.append(path)
             continue
         found.setdefault(case, []).append(path)
+    return found, tuple(ignored)
+
+
+def index_folder(
+    folder: str, regex: re.Pattern[str] | None
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Case id -> path for every mask in ``folder``, and the files skipped; duplicate ids are an
+    error (the image folder of a report: no case to attach the error to)."""
+    found, ignored = find_cases(folder, regex)
     dupes = {c: ps for c, ps in found.items() if len(ps) > 1}
     if dupes:
         listed = "; ".join(f"{c}: {', '.join(ps)}" for c, ps in sorted(dupes.items()))
@@ -139,4 +168,4 @@ def index_folder(
             f"{folder}: several files share a case id ({listed}); keep one file per case "
             "or set --pattern"
         )
-    return {c: ps[0] for c, ps in found.items()}, tuple(ignored)
+    return {c: ps[0] for c, ps in found.items()}, ignored

@@ -20,6 +20,8 @@ def label_map(mask: Mask, threshold: float | None = None, binarise: bool = False
     and are cast back; any other float mask needs ``--threshold`` or ``--soft``.
     """
     a: Any = mask.array
+    if a.dtype.kind == "f":
+        check_finite(mask)
     if threshold is not None and (binarise or a.dtype.kind == "f"):
         return (a > threshold).view(np.uint8)
     if a.dtype.kind == "b":
@@ -40,6 +42,8 @@ def label_map(mask: Mask, threshold: float | None = None, binarise: bool = False
 def probability_map(mask: Mask) -> Any:
     """Probabilities in [0, 1] for soft Dice; integer 0/1 masks are valid probabilities."""
     a = mask.array
+    if a.dtype.kind == "f":
+        check_finite(mask)
     lo, hi = float(np.min(a)), float(np.max(a))
     if not (lo >= 0.0 and hi <= 1.0):
         raise MaskReadError(
@@ -47,6 +51,29 @@ def probability_map(mask: Mask) -> Any:
             f"{hi:.4g}; rescale the prediction or drop --soft"
         )
     return a
+
+
+def check_finite(mask: Mask) -> None:
+    """Refuse NaN and infinite voxels: neither is a label, a probability or background."""
+    flat = mask.array.ravel(order="K")
+    nan = inf = 0
+    for s in range(0, flat.size, _CHUNK):
+        c = flat[s : s + _CHUNK]
+        bad = ~np.isfinite(c)
+        if bad.any():
+            n = int(np.count_nonzero(np.isnan(c)))
+            nan += n
+            inf += int(np.count_nonzero(bad)) - n
+    if nan or inf:
+        what = " and ".join(
+            text
+            for text in (f"{nan:,} NaN" if nan else "", f"{inf:,} infinite" if inf else "")
+            if text
+        )
+        raise MaskReadError(
+            f"{mask.path}: {what} voxel value(s) of {flat.size:,}; a mask must hold finite "
+            "values (NaN is not background) -- fix the export"
+        )
 
 
 def _whole_numbers(a: Any) -> bool:

@@ -111,9 +111,14 @@ def run_score(
         report_gate(result, annotations, report_on_stdout=fmt in ("table", "markdown"))
         failed_gate = result.gate is not None and not result.gate.passed
         if result.errors:
+            scored = result.cases["case"].nunique()
             click.echo(
-                f"error: {len(result.errors)} case(s) could not be scored; the other "
-                f"{result.cases['case'].nunique()} were written"
+                (
+                    f"error: {len(result.errors)} case(s) could not be scored; the other "
+                    f"{scored} were written"
+                    if scored
+                    else f"error: no case could be scored ({len(result.errors)} failed)"
+                )
                 + (
                     "; exit 3: input errors take precedence over the failed gate"
                     if failed_gate
@@ -206,10 +211,10 @@ class _Progress:
             self.task = self.bar.add_task("scoring", total=None)
         return self
 
-    def paired(self, pairing: Any) -> None:
+    def paired(self, pairing: Any, to_score: int) -> None:
         _report_pairing(pairing)
         if self.bar is not None:
-            self.bar.update(self.task, total=len(pairing.pairs))
+            self.bar.update(self.task, total=to_score)
 
     def tick(self, outcome: Any) -> None:
         if self.bar is not None:

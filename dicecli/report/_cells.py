@@ -58,6 +58,10 @@ def case_cells(result: RunResult) -> list[list[str]]:
     return rows
 
 
+#: what a spread (sd, confidence interval) shows when fewer than two values were valid
+NO_SPREAD = "–"
+
+
 def summary_headers(result: RunResult) -> tuple[str, ...]:
     surface = [f"{m} median" for m in surface_columns(result)]
     return (*_SUMMARY_HEADERS, *surface, "empty b/r/p")
@@ -67,13 +71,14 @@ def summary_cells(result: RunResult) -> list[list[str]]:
     surface = surface_columns(result)
     rows = []
     for s in result.summary.to_dict(orient="records"):
+        single = int(s["dice_n_valid"]) < 2  # no spread: one value has no sd and no interval
         rows.append(
             [
                 str(s["label"]),
                 str(s["n"]),
                 str(s["dice_n_valid"]),
-                f"{num(s['dice_mean'])} ± {num(s['dice_std'])}",
-                f"[{num(s['dice_ci_low'])}, {num(s['dice_ci_high'])}]",
+                f"{num(s['dice_mean'])} ± {NO_SPREAD if single else num(s['dice_std'])}",
+                NO_SPREAD if single else f"[{num(s['dice_ci_low'])}, {num(s['dice_ci_high'])}]",
                 f"{num(s['dice_median'])} [{num(s['dice_q1'])}, {num(s['dice_q3'])}]",
                 f"{num(s['dice_min'])} – {num(s['dice_max'])}",
                 num(s["pooled_dice"]),

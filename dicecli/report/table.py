@@ -22,6 +22,9 @@ def write_table(result: RunResult, stream: IO[str], summary_only: bool = False) 
     from rich.markup import escape
 
     console = Console(file=stream, width=None if stream.isatty() else 240, highlight=False)
+    if result.cases.empty:  # empty tables say nothing: the errors (on stderr) say why
+        console.print(f"No case scored ({_subtitle(result).removeprefix('0 cases scored, ')}).")
+        return
     if not summary_only:
         cases = _table("Per case")
         headers = case_headers(result)

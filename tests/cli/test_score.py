@@ -125,15 +125,22 @@ def test_exit_3_for_shape_mismatch(runner, tmp_path):
     result = run(runner, tmp_path / "p", tmp_path / "g")
     assert result.exit_code == 3
     assert "has shape (4, 4, 3) but" in result.stderr
+    assert "--geometry resample" in result.stderr  # it said "dicecli never resamples"
 
 
-def test_exit_3_for_duplicate_case_ids(runner, folders):
+def test_duplicate_case_id_is_that_cases_error_and_the_others_are_scored(runner, folders):
     _, pred, gt = folders
     write_nifti(os.path.join(pred, "case0.nii"), np.zeros((2, 2, 2), np.uint8))
-    result = run(runner, pred, gt)
+    result = run(runner, pred, gt, "--format", "csv")
     assert result.exit_code == 3
-    assert "share a case id" in result.stderr
-    assert result.stdout == ""
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("error: ")
+    assert "share the case id 'case0'" in first
+    assert "case0.nii," in first
+    assert "case0.nii.gz" in first
+    scored = {line.split(",")[0] for line in result.stdout.splitlines()[1:]}
+    assert scored == {"case1", "case2"}
+    assert "the other 2 were written" in result.stderr
 
 
 def test_exit_4_when_gpu_is_requested_but_missing(runner, folders, monkeypatch):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -62,8 +64,25 @@ def test_non_integer_floats_need_threshold_or_soft():
 
 
 def test_nan_is_not_a_label():
-    with pytest.raises(MaskReadError, match="non-integer"):
+    with pytest.raises(MaskReadError, match="1 NaN voxel value"):
         label_map(mask(np.array([np.nan, 1.0])))
+
+
+@pytest.mark.parametrize(
+    ("values", "said"),
+    [
+        pytest.param([np.nan, 0.7, np.nan, 0.2], "2 NaN voxel value(s) of 4", id="nan"),
+        pytest.param([np.inf, 0.7, -np.inf, 0.2], "2 infinite voxel value(s) of 4", id="inf"),
+        pytest.param([np.nan, np.inf, 0.2, 0.1], "1 NaN and 1 infinite voxel", id="both"),
+    ],
+)
+def test_non_finite_values_are_an_error_under_threshold_and_soft(values, said):
+    """Under --threshold NaN > T is False: NaN would silently read as background."""
+    m = mask(np.array(values, np.float32))
+    with pytest.raises(MaskReadError, match=re.escape(said)):
+        label_map(m, 0.5, binarise=True)
+    with pytest.raises(MaskReadError, match=re.escape(said)):
+        probability_map(m)
 
 
 def test_threshold_binarises_every_prediction():

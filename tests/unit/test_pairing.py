@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -40,11 +41,14 @@ def test_formats_may_differ_between_sides_and_nested_suffix_is_kept(tmp_path):
     assert pair.case == "case.seg"
 
 
-def test_duplicate_case_ids_are_reported_before_scoring(tmp_path):
-    pred = touch(tmp_path / "pred", "a.nii.gz", "a.png")
-    gt = touch(tmp_path / "gt", "a.nii.gz")
-    with pytest.raises(PairingError, match=r"share a case id.*a\.nii\.gz.*a\.png"):
-        pair_cases(pred, gt)
+def test_duplicate_case_ids_are_that_cases_conflict(tmp_path):
+    pred = touch(tmp_path / "pred", "a.nii.gz", "a.png", "b.png")
+    gt = touch(tmp_path / "gt", "a.nii.gz", "b.png")
+    pairing = pair_cases(pred, gt)
+    assert [p.case for p in pairing.pairs] == ["b"]
+    assert list(pairing.conflicts) == ["a"]
+    message = pairing.conflicts["a"]
+    assert re.search(r"a\.nii\.gz, .*a\.png: several files share the case id 'a'", message)
 
 
 def test_unknown_and_hidden_files_are_ignored_and_listed(tmp_path):
@@ -68,8 +72,9 @@ def test_pattern_extracts_case_ids(tmp_path):
 def test_pattern_that_makes_ids_collide_is_ambiguous(tmp_path):
     pred = touch(tmp_path / "pred", "x_1.png", "y_1.png")
     gt = touch(tmp_path / "gt", "z_1.png")
-    with pytest.raises(PairingError, match="share a case id"):
-        pair_cases(pred, gt, pattern=r"_(?P<case>\d)")
+    pairing = pair_cases(pred, gt, pattern=r"_(?P<case>\d)")
+    assert pairing.pairs == ()
+    assert "share the case id '1'" in pairing.conflicts["1"]
 
 
 @pytest.mark.parametrize("pattern", ["(unclosed", r"\d+"])
