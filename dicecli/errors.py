@@ -54,3 +54,10 @@ class BackendUnavailableError(DiceCliError):
     """The GPU backend was requested but CuPy or a CUDA device is not usable."""
 
     exit_code = ExitCode.BACKEND_UNAVAILABLE
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of a library exception's message (its type's name when it has none), for
+    the ``(reason)`` part of a one-line error."""
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

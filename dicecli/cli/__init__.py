@@ -38,6 +38,8 @@ def error_funnel(debug: bool = False) -> Iterator[None]:
     errors their own code, anything else exit 3 (an input the code did not foresee)."""
     try:
         yield
+    except (click.exceptions.ClickException, click.exceptions.Exit):
+        raise  # Click's own usage errors and exits carry their codes
     except Exception as e:  # noqa: BLE001 - every failure ends as one line, never a traceback
         if debug:
             import traceback

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from dicecli.errors import MaskReadError, UnsupportedFormatError
+from dicecli.errors import MaskReadError, UnsupportedFormatError, first_line
 from dicecli.io import _gzip, _nifti1
 from dicecli.io._geometry import from_ras_affine
 from dicecli.io._limits import ReadOptions, check_voxels
@@ -30,7 +30,8 @@ def read_nifti(path: str, options: ReadOptions) -> Mask:
         raise
     except (OSError, EOFError, ValueError, zlib.error) as e:
         raise MaskReadError(
-            f"{path}: not a readable NIfTI file ({_reason(e)}); re-export it or check the download"
+            f"{path}: not a readable NIfTI file ({first_line(e)}); re-export it or check the "
+            "download"
         ) from e
 
 
@@ -86,7 +87,7 @@ def _read_nibabel(path: str, options: ReadOptions) -> Mask:
             array = np.asanyarray(img.dataobj).reshape(shape, order="F")
     except ImageFileError as e:
         raise MaskReadError(
-            f"{path}: not a readable NIfTI file ({_reason(e)}); re-export it"
+            f"{path}: not a readable NIfTI file ({first_line(e)}); re-export it"
         ) from e
     spacing, origin, direction = from_ras_affine(header.get_best_affine(), len(shape))
     return Mask(array, spacing, origin, direction, path, "nifti")
@@ -145,8 +146,3 @@ def _truncated(path: str, shape: tuple[int, ...], dtype: Any, have: int) -> Mask
         f"{path}: truncated -- the header promises {math.prod(shape)} voxels of {dtype} but the "
         f"file holds {max(have, 0)} bytes of data; re-export it"
     )
-
-
-def _reason(e: BaseException) -> str:
-    text = str(e).strip().splitlines()
-    return text[0] if text else type(e).__name__

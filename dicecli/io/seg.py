@@ -12,11 +12,12 @@ Each segment becomes its own boolean volume (segments may overlap); fractional s
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from dicecli.errors import DiceCliError, MaskReadError, UnsupportedFormatError
+from dicecli.errors import DiceCliError, MaskReadError, UnsupportedFormatError, first_line
 from dicecli.io._limits import ReadOptions
 from dicecli.io._reference import find_series
 from dicecli.io._segments import dicom_ids, segments_mask
@@ -29,7 +30,8 @@ def read_seg(path: str, options: ReadOptions) -> Mask:
     seg = _open(path)
     numbers = list(seg.get_segment_numbers())
     threshold = options.threshold if str(seg.SegmentationType) == "FRACTIONAL" else 0
-    series = sorted({s for _, s, _ in seg.get_source_image_uids()})
+    sources = seg.get_source_image_uids()  # (study, series, SOP instance) per source image
+    series = sorted({s for _, s, _ in sources})
     if len(series) > 1:
         raise MaskReadError(
             f"{path}: the SEG refers to {len(series)} image series; dicecli scores a SEG made "
@@ -46,17 +48,11 @@ def read_seg(path: str, options: ReadOptions) -> Mask:
         from dicecli.io.dicom import read_series
 
         image, headers = read_series(folder, options, images_only=True)
-        volume = _on_series(path, seg, image, headers, numbers, threshold, folder)
+        referenced = {sop for _, _, sop in sources}
+        volume = _on_series(path, seg, image, headers, referenced, numbers, threshold, folder)
         grid = f"the referenced series in {folder}"
     segments = [Segment(int(n), _label(seg, n), volume[..., i]) for i, n in enumerate(numbers)]
-    mask = segments_mask(path, image, segments, dicom_ids(seg), "dicom-seg")
-    return _with_grid(mask, grid)
-
-
-def _with_grid(mask: Mask, grid: str) -> Mask:
-    from dataclasses import replace
-
-    return replace(mask, grid=grid)
+    return replace(segments_mask(path, image, segments, dicom_ids(seg), "dicom-seg"), grid=grid)
 
 
 def _on_series(
@@ -64,13 +60,13 @@ def _on_series(
     seg: Any,
     image: Mask,
     headers: list[tuple[str, Any]],
+    sources: set[str],
     numbers: list[int],
     threshold: float,
     folder: str,
 ) -> np.ndarray:
     """Frames on the series grid: by source image when the SEG says spatial locations are
     preserved (as highdicom writes), else by plane position (dcmqi, 3D Slicer)."""
-    sources = {sop for _, _, sop in seg.get_source_image_uids()}
     sops = [str(ds.SOPInstanceUID) for _, ds in headers]
     if sources and not sources <= set(sops):
         missing = len(sources - set(sops))
@@ -99,7 +95,7 @@ def _volume(path: str, seg: Any, numbers: list[int]) -> Any:
         )
     except (ValueError, RuntimeError, KeyError, AttributeError, TypeError) as e:
         raise UnsupportedFormatError(
-            f"{path}: this SEG's frames do not form a regular volume ({_first_line(e)}); pass "
+            f"{path}: this SEG's frames do not form a regular volume ({first_line(e)}); pass "
             "--reference-image DIR with the image series it was made on"
         ) from e
 
@@ -187,18 +183,13 @@ def _open(path: str) -> Any:
             raise
         except Exception as e:
             raise MaskReadError(
-                f"{path}: not a readable DICOM SEG ({_first_line(e)}); re-export it"
+                f"{path}: not a readable DICOM SEG ({first_line(e)}); re-export it"
             ) from e
 
 
 def _label(seg: Any, number: int) -> str:
     description = seg.get_segment_description(number)
     return str(getattr(description, "segment_label", "") or number)
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip().splitlines()
-    return text[0] if text else type(e).__name__
 
 
 __all__ = ["read_seg"]
