@@ -10,12 +10,19 @@ from typing import TYPE_CHECKING, Any
 from dicecli._version import __version__
 
 if TYPE_CHECKING:
-    from dicecli.api import RunResult, describe_mask, score_cases, score_pair
+    from dicecli.api import (
+        RunResult,
+        compare_predictions,
+        describe_mask,
+        score_cases,
+        score_pair,
+    )
     from dicecli.io import load_mask
 
 __all__ = [
     "RunResult",
     "__version__",
+    "compare_predictions",
     "describe_mask",
     "load_mask",
     "score_cases",
@@ -24,6 +31,7 @@ __all__ = [
 
 _LAZY = {
     "RunResult": "dicecli.api",
+    "compare_predictions": "dicecli.api",
     "describe_mask": "dicecli.api",
     "score_cases": "dicecli.api",
     "score_pair": "dicecli.api",

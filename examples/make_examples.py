@@ -324,16 +324,40 @@ def make_dicom_seg(root: str) -> None:
     nib.save(nib.as_closest_canonical(image), os.path.join(root, "pred", "case1.nii.gz"))
 
 
+def make_compare(root: str) -> None:
+    """15 CT-like cases, two structures, and two models: model_b misses less of the boundary than
+    model_a (fewer dropped voxels, no shift on most cases), and misses the spleen twice less."""
+    rng = np.random.default_rng(15)
+    spacing = (0.9, 0.9, 3.0)
+    for sub in ("gt", "model_a", "model_b"):
+        os.makedirs(os.path.join(root, sub), exist_ok=True)
+    for i in range(1, 16):
+        gt = organs(
+            (48, 40, 14),
+            rng,
+            [(18 + i % 4, 20, 7), (34, 14 + i % 3, 6)],
+            [(10, 9, 4), (5, 4, 3)],
+        )
+        a = imperfect(gt, rng, drop=2 if i in (4, 9) else None)
+        b = np.roll(gt, shift=1, axis=0) if i % 5 == 0 else gt.copy()
+        b[(rng.random(gt.shape) < 0.04) & (b > 0)] = 0
+        name = f"case{i:02d}.nii.gz"
+        write_nifti(os.path.join(root, "gt", name), gt, spacing)
+        write_nifti(os.path.join(root, "model_a", name), a, spacing)
+        write_nifti(os.path.join(root, "model_b", name), b, spacing)
+
+
 def main(argv: Sequence[str]) -> None:
     makers = (
         ("png", make_png),
         ("nifti", make_nifti),
         ("dicom", make_dicom),
         ("dicom-seg", make_dicom_seg),
+        ("compare", make_compare),
     )
     for name, make in makers:
         root = os.path.join(HERE, name)
-        for sub in ("gt", "pred", "ct"):
+        for sub in ("gt", "pred", "ct", "model_a", "model_b"):
             shutil.rmtree(os.path.join(root, sub), ignore_errors=True)
         make(root)
         print(f"wrote {root}")

@@ -51,12 +51,14 @@ def error_funnel(debug: bool = False) -> Iterator[None]:
 
 
 def _register() -> None:
+    from dicecli.cli.compare import compare
     from dicecli.cli.info import info
     from dicecli.cli.score import report, score
 
     cli.add_command(score)
     cli.add_command(report)
     cli.add_command(info)
+    cli.add_command(compare)
 
 
 _register()

@@ -9,12 +9,14 @@ import click
 
 F = Callable[..., Any]
 
+_PAIRS_OPTION: F = click.option(
+    "--pairs",
+    type=click.Path(exists=True, dir_okay=False),
+    help="CSV manifest with columns case,pred,gt (instead of PRED GT).",
+)
+
+#: what changes how each case is scored: shared by every command that scores cases
 _SCORE_OPTIONS: list[F] = [
-    click.option(
-        "--pairs",
-        type=click.Path(exists=True, dir_okay=False),
-        help="CSV manifest with columns case,pred,gt (instead of PRED GT).",
-    ),
     click.option(
         "--labels",
         metavar="SPEC",
@@ -174,7 +176,6 @@ _OUTPUT_OPTIONS: list[F] = [
         show_default=True,
         help="What goes to stdout.",
     ),
-    click.option("--summary-only", is_flag=True, help="Table: show only the per-label summary."),
     click.option(
         "--progress/--no-progress",
         default=None,
@@ -217,6 +218,10 @@ _REPORT_OPTIONS: list[F] = [
     ),
 ]
 
+pairs_option = _PAIRS_OPTION
+summary_only_option: F = click.option(
+    "--summary-only", is_flag=True, help="Table: show only the per-label summary."
+)
 score_options = apply(_SCORE_OPTIONS)
 report_options = apply(_REPORT_OPTIONS)
 output_options = apply(_OUTPUT_OPTIONS)

@@ -10,7 +10,13 @@ import click
 
 from dicecli.cli import error_funnel
 from dicecli.cli.gating import append_step_summary, build_gate, gate_options, report_gate
-from dicecli.cli.options import output_options, report_options, score_options
+from dicecli.cli.options import (
+    output_options,
+    pairs_option,
+    report_options,
+    score_options,
+    summary_only_option,
+)
 from dicecli.cli.settings import config_option, merged, resolved_settings
 
 if TYPE_CHECKING:
@@ -23,9 +29,11 @@ def _options(f: Any) -> Any:
             click.argument("pred", required=False, type=click.Path()),
             click.argument("gt", required=False, type=click.Path()),
             config_option,
+            pairs_option,
             score_options,
             gate_options,
             output_options,
+            summary_only_option,
             report_options,
         ]
     ):
@@ -212,9 +220,12 @@ class _Progress:
         return self
 
     def paired(self, pairing: Any, to_score: int) -> None:
+        """Say what pairing found; the total grows by the cases to score (one call per set of
+        predictions: ``compare`` scores several)."""
         _report_pairing(pairing)
         if self.bar is not None:
-            self.bar.update(self.task, total=to_score)
+            total = self.bar.tasks[0].total or 0
+            self.bar.update(self.task, total=total + to_score)
 
     def tick(self, outcome: Any) -> None:
         if self.bar is not None:

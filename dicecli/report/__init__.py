@@ -87,7 +87,13 @@ def format_for_path(path: str, explicit: str | None = None) -> str:
 
 
 def write_file(result: RunResult, path: str, fmt: str) -> None:
-    """Write atomically: a temporary file beside the target, then a rename over it."""
+    """Write ``result`` in format ``fmt`` to ``path``, atomically."""
+    write_atomic(path, lambda stream: WRITERS[fmt](result, stream))
+
+
+def write_atomic(path: str, write: Callable[[IO[str]], None]) -> None:
+    """Write through ``write``: a temporary file beside the target, then a rename over it, so the
+    target is the old file or the complete new one, never a mix."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".dicecli-", suffix=".tmp", dir=folder)
@@ -96,7 +102,7 @@ def write_file(result: RunResult, path: str, fmt: str) -> None:
     os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
-            WRITERS[fmt](result, stream)
+            write(stream)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

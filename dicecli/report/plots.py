@@ -135,3 +135,20 @@ def heatmap(cases: pd.DataFrame, regions: Sequence[Region], metric: str = "dice"
 def has_values(cases: pd.DataFrame, metric: str) -> bool:
     values = cases[metric].to_numpy(dtype=float) if metric in cases else np.array([])
     return bool(values.size) and not all(math.isnan(v) for v in values)
+
+
+def paired(values_a: np.ndarray, values_b: np.ndarray, names: tuple[str, str], title: str) -> str:
+    """One line per case from its value in set A to its value in set B (green: B higher, red:
+    B lower, grey: equal), with both means."""
+    fig = _figure(3.2, 3.0)
+    ax = fig.subplots()
+    for a, b in zip(values_a, values_b, strict=True):
+        colour = "#2e7d32" if b > a else "#c62828" if b < a else "#9e9e9e"
+        ax.plot([0, 1], [a, b], color=colour, alpha=0.6, linewidth=1, marker="o", markersize=3)
+    if values_a.size:
+        ax.plot([0, 1], [values_a.mean(), values_b.mean()], color="black", linewidth=2.5)
+    ax.set_xticks([0, 1], list(names))
+    ax.set_xlim(-0.3, 1.3)
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    return _svg(fig)

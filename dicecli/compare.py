@@ -1,0 +1,294 @@
+"""Paired statistics between prediction sets scored against one reference (``dicecli compare``).
+
+Pure functions over the per-case tables of each set: no I/O, no printing. For each label, metric
+and pair of sets (B against A), over the cases where both values are defined: the mean and median
+paired difference (B − A), a percentile-bootstrap 95% interval of the mean difference (cases
+resampled, seeded), the two-sided Wilcoxon signed-rank test (``scipy.stats.wilcoxon`` with its
+defaults), wins/ties/losses following the metric's direction, and Holm-adjusted p-values over
+every comparison of the run.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dicecli.models import LOWER_IS_BETTER
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dicecli.api import RunResult
+
+#: Columns of the comparisons table, in order (CSV columns and JSON fields).
+COLUMNS = (
+    "label",
+    "metric",
+    "a",
+    "b",
+    "n",
+    "n_left_out",
+    "left_out",
+    "mean_a",
+    "mean_b",
+    "mean_diff",
+    "median_diff",
+    "ci_low",
+    "ci_high",
+    "wilcoxon_p",
+    "p_holm",
+    "wins",
+    "ties",
+    "losses",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class WorseRule:
+    """``--fail-if-worse [LABEL=]MARGIN``: B may trail A by at most ``margin`` (every label when
+    ``label`` is None), and must not be significantly worse."""
+
+    margin: float
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GateCheck:
+    """One label of one pair, checked: ``failure`` is the one-line reason, or None."""
+
+    pair: str
+    label: str
+    failure: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CompareGate:
+    """The model-update gate on one metric."""
+
+    metric: str
+    alpha: float
+    rules: tuple[WorseRule, ...]
+    checks: tuple[GateCheck, ...] = ()
+
+    @property
+    def failures(self) -> tuple[str, ...]:
+        return tuple(c.failure for c in self.checks if c.failure)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    """The scored sets (``runs``, by name, the first is the baseline A) and the comparisons."""
+
+    names: tuple[str, ...]
+    paths: tuple[str, ...]
+    reference: str
+    runs: Mapping[str, RunResult]
+    comparisons: pd.DataFrame
+    pairs: tuple[tuple[str, str], ...]
+    gate: CompareGate | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[tuple[str, Any]]:
+        """(set name, CaseFailure) of every case that could not be scored in any set."""
+        return [(name, e) for name in self.names for e in self.runs[name].errors]
+
+
+def records(frame: pd.DataFrame) -> list[Any]:
+    """A table's rows as records with attributes (``row.mean_diff``)."""
+    return [
+        SimpleNamespace(**{str(k): v for k, v in row.items()})
+        for row in frame.to_dict(orient="records")
+    ]
+
+
+def set_pairs(names: Sequence[str], all_pairs: bool) -> tuple[tuple[str, str], ...]:
+    """(A, B) pairs: every later set against the first, or every pair in order."""
+    if all_pairs:
+        return tuple((a, b) for i, a in enumerate(names) for b in names[i + 1 :])
+    return tuple((names[0], b) for b in names[1:])
+
+
+def metrics_of(cases: pd.DataFrame) -> tuple[str, ...]:
+    """The metrics present in a per-case table, overlap first."""
+    from dicecli.models import METRICS, SURFACE_METRICS
+
+    return tuple(m for m in (*METRICS, *SURFACE_METRICS) if m in cases.columns)
+
+
+def compare_tables(
+    tables: Mapping[str, pd.DataFrame],
+    pairs: Sequence[tuple[str, str]],
+    labels: Sequence[str],
+    metrics: Sequence[str],
+    resamples: int = 1000,
+) -> pd.DataFrame:
+    """One row per label × metric × pair (columns ``COLUMNS``); ``tables`` are the per-case
+    tables of each set (columns case, label and the metrics)."""
+    import pandas as pd
+
+    rows = []
+    for a, b in pairs:
+        for label in labels:
+            for metric in metrics:
+                va, vb, left_out = paired_values(tables[a], tables[b], label, metric, (a, b))
+                rows.append(
+                    {
+                        "label": label,
+                        "metric": metric,
+                        "a": a,
+                        "b": b,
+                        **paired_statistics(va, vb, metric, resamples),
+                        "n_left_out": sum(left_out.values()),
+                        "left_out": "; ".join(f"{n} {why}" for why, n in left_out.items() if n),
+                    }
+                )
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    if not table.empty:
+        table["p_holm"] = holm(table["wilcoxon_p"].to_numpy(dtype=float))
+    return table
+
+
+def paired_values(
+    table_a: pd.DataFrame, table_b: pd.DataFrame, label: str, metric: str, names: tuple[str, str]
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """The values of both sets on the cases where both are defined (ordered by case), and how
+    many cases were left out and why."""
+    a = _values(table_a, label, metric)
+    b = _values(table_b, label, metric)
+    both = sorted(set(a) & set(b))
+    defined = [c for c in both if math.isfinite(a[c]) and math.isfinite(b[c])]
+    left_out = {
+        f"not scored in {names[1]}": len(set(a) - set(b)),
+        f"not scored in {names[0]}": len(set(b) - set(a)),
+        "undefined in either set (e.g. both masks empty)": len(both) - len(defined),
+    }
+    return (
+        np.array([a[c] for c in defined], dtype=float),
+        np.array([b[c] for c in defined], dtype=float),
+        left_out,
+    )
+
+
+def _values(table: pd.DataFrame, label: str, metric: str) -> dict[str, float]:
+    if metric not in table.columns or table.empty:
+        return {}
+    part = table[table["label"].astype(str) == label]
+    return {str(c): float(v) for c, v in zip(part["case"], part[metric], strict=True)}
+
+
+def paired_statistics(
+    va: np.ndarray, vb: np.ndarray, metric: str, resamples: int
+) -> dict[str, float | int]:
+    """n, means, mean and median difference (B − A), its bootstrap interval, Wilcoxon p, and
+    wins/ties/losses of B (better = higher, or lower for distances)."""
+    from dicecli.aggregate import bootstrap_ci
+
+    diff = vb - va
+    n = int(diff.size)
+    nan = float("nan")
+    low, high = bootstrap_ci(diff, resamples) if n else (nan, nan)
+    better = -diff if metric in LOWER_IS_BETTER else diff
+    return {
+        "n": n,
+        "mean_a": float(va.mean()) if n else nan,
+        "mean_b": float(vb.mean()) if n else nan,
+        "mean_diff": float(diff.mean()) if n else nan,
+        "median_diff": float(np.median(diff)) if n else nan,
+        "ci_low": low,
+        "ci_high": high,
+        "wilcoxon_p": wilcoxon_p(diff),
+        "wins": int(np.count_nonzero(better > 0)),
+        "ties": int(np.count_nonzero(better == 0)),
+        "losses": int(np.count_nonzero(better < 0)),
+    }
+
+
+def wilcoxon_p(diff: np.ndarray) -> float:
+    """Two-sided ``scipy.stats.wilcoxon`` p-value with scipy's defaults (zero differences
+    dropped, "wilcox"; exact distribution for small samples without ties, the normal
+    approximation otherwise). 1.0 when every difference is zero (scipy returns NaN: there is
+    nothing to rank); NaN without cases."""
+    if diff.size == 0:
+        return float("nan")
+    if not np.any(diff):
+        return 1.0
+    from scipy.stats import wilcoxon
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # small-sample notes; the p-value is what scipy gives
+        return float(wilcoxon(diff).pvalue)
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment over the defined p-values (NaN stays NaN).
+
+    >>> holm(np.array([0.01, 0.04, 0.03, np.nan])).tolist()[:3]
+    [0.03, 0.06, 0.06]
+    """
+    out = np.full(p.shape, np.nan)
+    defined = np.flatnonzero(np.isfinite(p))
+    m = defined.size
+    running = 0.0
+    for rank, i in enumerate(defined[np.argsort(p[defined], kind="stable")]):
+        running = max(running, min(1.0, (m - rank) * float(p[i])))
+        out[i] = running
+    return out
+
+
+def evaluate(
+    comparisons: pd.DataFrame, metric: str, rules: Sequence[WorseRule], alpha: float
+) -> CompareGate:
+    """Fail a pair on a label when B trails A by more than the label's margin, or when B is
+    significantly worse (Holm-adjusted p < alpha, in the metric's worse direction)."""
+    margins = {r.label: r.margin for r in rules}
+    lower = metric in LOWER_IS_BETTER
+    checks = []
+    for row in records(comparisons[comparisons["metric"] == metric]):
+        margin = margins.get(str(row.label), margins.get(None))
+        if margin is None:
+            continue
+        trail = (row.mean_b - row.mean_a) if lower else (row.mean_a - row.mean_b)
+        pair = f"{row.b} vs {row.a}"
+        where = f"{pair}, {row.label}: mean {metric} {row.mean_b:.4f} vs {row.mean_a:.4f}"
+        failure = None
+        if math.isnan(trail):
+            failure = f"{pair}, {row.label}: no case with {metric} defined in both sets"
+        elif trail > margin:
+            failure = f"{where} ({trail:.4f} worse, more than the margin {margin:g})"
+        elif trail > 0 and row.p_holm < alpha:
+            failure = (
+                f"{where}: significantly worse (Holm-adjusted Wilcoxon p {row.p_holm:.3g} < "
+                f"{alpha:g})"
+            )
+        checks.append(GateCheck(pair, str(row.label), failure))
+    return CompareGate(metric, alpha, tuple(rules), tuple(checks))
+
+
+def parse_worse_rules(values: Sequence[str]) -> tuple[WorseRule, ...]:
+    """``0.02`` (every label) or ``liver=0.02`` (one label); a label rule wins over the global."""
+    from dicecli.errors import UsageError
+
+    rules = []
+    for value in values:
+        label, _, number = value.rpartition("=")
+        try:
+            margin = float(number)
+        except ValueError:
+            raise UsageError(
+                f"--fail-if-worse {value}: write MARGIN or LABEL=MARGIN, e.g. 0.02 or liver=0.02"
+            ) from None
+        if margin < 0 or math.isnan(margin):
+            raise UsageError(f"--fail-if-worse {value}: the margin must be zero or positive")
+        rules.append(WorseRule(margin, label.strip() or None))
+    return tuple(rules)
