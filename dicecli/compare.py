@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -96,7 +96,6 @@ class CompareResult:
     comparisons: pd.DataFrame
     pairs: tuple[tuple[str, str], ...]
     gate: CompareGate | None = None
-    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[tuple[str, Any]]:

@@ -98,8 +98,7 @@ def run_compare(
     from functools import partial
 
     from dicecli.api import compare_predictions
-    from dicecli.cli.gating import _escape_command
-    from dicecli.cli.score import _Progress
+    from dicecli.cli.score import ProgressBar
     from dicecli.compare import evaluate, parse_worse_rules
     from dicecli.errors import ExitCode, UsageError
     from dicecli.report import format_for_path, write_atomic
@@ -111,7 +110,7 @@ def run_compare(
         if rules and gate_metric in SURFACE_METRICS and options["metrics"] == "overlap":
             raise UsageError(f"--gate-metric {gate_metric} needs --metrics {gate_metric} (or all)")
         show = sys.stderr.isatty() if progress is None else progress
-        with _Progress(show) as bar:
+        with ProgressBar(show) as bar:
             result = compare_predictions(
                 reference,
                 [pred_a, pred_b, *more],
@@ -129,32 +128,41 @@ def run_compare(
         WRITERS[fmt](result, sys.stdout)
         for path, target in targets:
             write_atomic(path, partial(WRITERS[target], result))
-        for name in result.names:
-            for text in result.runs[name].warnings:
-                click.echo(f"warning: {name}: {text}", err=True)
-        for name, failure in result.errors:
-            click.echo(f"error: {name}: {failure.message.splitlines()[0]}", err=True)
-        gate = result.gate
-        if gate is not None:
-            if gate.passed:
-                click.echo(
-                    f"gate passed: {gate.metric} of every set within its margin of "
-                    f"{result.names[0]}, none significantly worse (alpha {alpha:g})",
-                    err=True,
-                )
-            for message in gate.failures:
-                click.echo(f"gate failed: {message}", err=True)
-                if annotations == "github":
-                    click.echo(
-                        f"::error title=dicecli compare::{_escape_command(message)}",
-                        err=fmt not in ("table", "markdown"),
-                    )
+        _report(result, annotations, report_on_stdout=fmt in ("table", "markdown"))
         if result.errors:
+            sys.exit(int(ExitCode.INPUT_ERROR))
+        if result.gate is not None and not result.gate.passed:
+            sys.exit(int(ExitCode.GATE_FAILED))
+
+
+def _report(result: Any, annotations: str, report_on_stdout: bool) -> None:
+    """Warnings, case errors and the gate's verdict on stderr (annotations on stdout after a
+    human report, as for ``score``)."""
+    from dicecli.cli.gating import escape_command
+
+    for name in result.names:
+        for text in result.runs[name].warnings:
+            click.echo(f"warning: {name}: {text}", err=True)
+    for name, failure in result.errors:
+        click.echo(f"error: {name}: {failure.message.splitlines()[0]}", err=True)
+    gate = result.gate
+    if gate is not None:
+        if gate.passed:
             click.echo(
-                f"error: {len(result.errors)} case(s) could not be scored; the comparisons use "
-                "the cases scored in both sets",
+                f"gate passed: {gate.metric} of every set within its margin of "
+                f"{result.names[0]}, none significantly worse (alpha {gate.alpha:g})",
                 err=True,
             )
-            sys.exit(int(ExitCode.INPUT_ERROR))
-        if gate is not None and not gate.passed:
-            sys.exit(int(ExitCode.GATE_FAILED))
+        for message in gate.failures:
+            click.echo(f"gate failed: {message}", err=True)
+            if annotations == "github":
+                click.echo(
+                    f"::error title=dicecli compare::{escape_command(message)}",
+                    err=not report_on_stdout,
+                )
+    if result.errors:
+        click.echo(
+            f"error: {len(result.errors)} case(s) could not be scored; the comparisons use the "
+            "cases scored in both sets",
+            err=True,
+        )

@@ -118,7 +118,7 @@ def report_gate(result: RunResult, annotations: str, report_on_stdout: bool) -> 
         if annotations == "github":
             for f in gate.failures:
                 click.echo(
-                    f"::error title=dicecli gate::{_escape_command(f.message)}",
+                    f"::error title=dicecli gate::{escape_command(f.message)}",
                     err=not report_on_stdout,
                 )
     skipped = sum(gate.empty_skipped.values())
@@ -144,6 +144,6 @@ def append_step_summary(result: RunResult) -> None:
         write_markdown(result, stream, cases=False)
 
 
-def _escape_command(text: str) -> str:
+def escape_command(text: str) -> str:
     # GitHub workflow-command escaping of a message
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")

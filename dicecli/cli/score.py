@@ -99,7 +99,7 @@ def run_score(
         gate, baseline = build_gate(**gate_args)
         show = sys.stderr.isatty() if progress is None else progress
         start = time.perf_counter()
-        with _Progress(show) as bar:
+        with ProgressBar(show) as bar:
             result = score_cases(
                 pred, gt, pairs=pairs, on_case_done=bar.tick, on_pairing=bar.paired, **options
             )
@@ -194,7 +194,7 @@ def _report_problems(result: RunResult, debug: bool) -> None:
             click.echo("\n".join(lines[1:]), err=True)
 
 
-class _Progress:
+class ProgressBar:
     """A rich progress bar on stderr (cases done of cases paired), or nothing."""
 
     def __init__(self, show: bool) -> None:
@@ -202,7 +202,7 @@ class _Progress:
         self.bar: Any = None
         self.task: Any = None
 
-    def __enter__(self) -> _Progress:
+    def __enter__(self) -> ProgressBar:
         if self.show:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn

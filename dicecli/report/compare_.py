@@ -124,7 +124,6 @@ def build_json(result: CompareResult) -> dict[str, Any]:
             for name, path in zip(result.names, result.paths, strict=True)
         ],
         "comparisons": _records(result.comparisons),
-        "settings": result.settings,
         "gate": None
         if gate is None
         else {
