@@ -17,12 +17,20 @@ from dicecli.metrics import (
     overlap_metrics,
     region_counts,
 )
-from dicecli.models import CaseTally, Region, ScoreOptions, SoftTally
+from dicecli.models import (
+    LESION_COUNTS,
+    LESION_METRICS,
+    CaseTally,
+    Region,
+    ScoreOptions,
+    SoftTally,
+)
 
 
-def case_columns(surface: Sequence[str] = ()) -> tuple[str, ...]:
+def case_columns(surface: Sequence[str] = (), lesions: Sequence[str] = ()) -> tuple[str, ...]:
     """Columns of the per-case table, in order (the CSV contract; README "CSV columns"); the
-    surface metric columns appear only when ``--metrics`` asks for them."""
+    surface metric columns appear only when ``--metrics`` asks for them, the lesion columns
+    (``lesion_columns``) at the end with ``--lesions``."""
     return (
         "case",
         "label",
@@ -39,7 +47,22 @@ def case_columns(surface: Sequence[str] = ()) -> tuple[str, ...]:
         "empty",
         "pred_path",
         "gt_path",
+        *lesions,
     )
+
+
+def lesion_columns(options: ScoreOptions) -> tuple[str, ...]:
+    """The lesion counts and metrics of ``--lesions`` (lesion_hd95 with ``--metrics`` hd95)."""
+    from dicecli.options import surface_metrics
+
+    if not options.lesions:
+        return ()
+    hd95 = "hd95" in surface_metrics(options)
+    return (*LESION_COUNTS, *(m for m in LESION_METRICS if hd95 or m != "lesion_hd95"))
+
+
+#: Pooled lesion detection per label in the summary, with ``--lesions``.
+LESION_POOLED = ("lesion_tp_total", "lesion_fp_total", "lesion_fn_total", "lesion_f1_pooled")
 
 
 #: DICOM identifiers, appended to the per-case columns when any input is DICOM.
@@ -62,8 +85,9 @@ STATS = ("n_valid", "mean", "std", "median", "q1", "q3", "min", "max", "ci_low",
 BOOTSTRAP_SEED = 0
 
 
-def summary_columns(surface: Sequence[str] = ()) -> tuple[str, ...]:
-    """Columns of the per-label summary, in order."""
+def summary_columns(surface: Sequence[str] = (), lesions: bool = False) -> tuple[str, ...]:
+    """Columns of the per-label summary, in order; ``surface`` lists the extra metrics (surface
+    and lesion-wise) summarised like the overlap metrics."""
     return (
         "label",
         "values",
@@ -73,6 +97,7 @@ def summary_columns(surface: Sequence[str] = ()) -> tuple[str, ...]:
         "n_ref_empty",
         "n_pred_empty",
         *(f"{m}_{s}" for m in (*METRICS, *surface) for s in STATS),
+        *(LESION_POOLED if lesions else ()),
     )
 
 
@@ -106,6 +131,7 @@ def case_rows(
     from dicecli.options import surface_metrics
 
     surface = surface_metrics(options)
+    lesions = lesion_columns(options)
     rows: list[dict[str, Any]] = []
     for t in tallies:
         for region in regions:
@@ -137,14 +163,89 @@ def case_rows(
                     "pred_path": t.pred_path,
                     "gt_path": t.gt_path,
                     **{column: t.meta.get(key, "") for key, column in DICOM_COLUMNS.items()},
+                    **(_lesion_values(t, region, options) if lesions else {}),
                 }
             )
     dicom = any(any(t.meta.values()) for t in tallies)
-    columns = [*case_columns(surface), *(DICOM_COLUMNS.values() if dicom else ())]
+    columns = [*case_columns(surface, lesions), *(DICOM_COLUMNS.values() if dicom else ())]
     frame = pd.DataFrame(rows, columns=columns)
     if not options.soft:
         frame = frame.astype(dict.fromkeys(("tp", "fp", "fn", "tn"), "int64"))
+    if lesions:
+        frame = frame.astype(dict.fromkeys(LESION_COUNTS, "int64"))
     return frame
+
+
+def _lesion_values(tally: CaseTally, region: Region, options: ScoreOptions) -> dict[str, Any]:
+    result = tally.lesions.get(region.spec)
+    if result is None:  # the region is absent from both masks of this case
+        from dicecli.metrics.lesions import LesionResult
+
+        empty = {"nan": math.nan, "one": 1.0, "zero": 0.0}[options.empty]
+        result = LesionResult(0, 0, 0, 0, 0, empty, empty, empty, empty, math.nan, ())
+    return {
+        "lesions_ref": result.n_ref,
+        "lesions_pred": result.n_pred,
+        "lesion_tp": result.tp,
+        "lesion_fp": result.fp,
+        "lesion_fn": result.fn,
+        "lesion_f1": result.f1,
+        "lesion_sq": result.sq,
+        "lesion_pq": result.pq,
+        "lesion_dice": result.dice,
+        "lesion_hd95": result.hd95,
+    }
+
+
+def lesion_rows(tallies: Sequence[CaseTally], regions: Sequence[Region]) -> pd.DataFrame:
+    """One row per lesion (``--lesion-table``): where it is, how big, what it matched."""
+    rows = []
+    for t in tallies:
+        for region in regions:
+            result = t.lesions.get(region.spec)
+            for lesion in result.lesions if result is not None else ():
+                ndim = len(lesion.centroid_mm)
+                rows.append(
+                    {
+                        "case": t.case,
+                        "label": region.name,
+                        "side": lesion.side,
+                        "lesion": lesion.id,
+                        "status": lesion.status,
+                        "voxels": lesion.voxels,
+                        "volume_ml": lesion.volume_ml,
+                        **{
+                            f"centroid_{a}_mm": c
+                            for a, c in zip("xyz", lesion.centroid_mm, strict=False)
+                        },
+                        "bbox_low": " ".join(map(str, lesion.bbox[:ndim])),
+                        "bbox_high": " ".join(map(str, lesion.bbox[ndim:])),
+                        "matched": " ".join(map(str, lesion.match_ids)),
+                        "iou": lesion.iou,
+                        "dice": lesion.dice,
+                    }
+                )
+    return pd.DataFrame(rows, columns=list(LESION_TABLE_COLUMNS))
+
+
+#: Columns of the per-lesion table (centroid in LPS millimetres; bbox in voxel indices).
+LESION_TABLE_COLUMNS = (
+    "case",
+    "label",
+    "side",
+    "lesion",
+    "status",
+    "voxels",
+    "volume_ml",
+    "centroid_x_mm",
+    "centroid_y_mm",
+    "centroid_z_mm",
+    "bbox_low",
+    "bbox_high",
+    "matched",
+    "iou",
+    "dice",
+)
 
 
 def _surface_values(
@@ -166,7 +267,8 @@ def summarise(
     count of valid values and mean, std (ddof=1), median, quartiles, min, max (NaN excluded) and
     the percentile-bootstrap 95% confidence interval of the mean (``resamples`` resamples of the
     valid values with replacement, seed 0; none when ``resamples`` is 0)."""
-    metrics = [m for m in (*METRICS, *SURFACE_METRICS) if m in cases.columns]
+    metrics = [m for m in (*METRICS, *SURFACE_METRICS, *LESION_METRICS) if m in cases.columns]
+    lesions = "lesion_tp" in cases.columns
     out: list[dict[str, Any]] = []
     for region in regions:
         part = cases[cases["label"] == region.name]
@@ -183,8 +285,16 @@ def summarise(
         }
         for metric in metrics:
             row.update(_stats(metric, part[metric].to_numpy(dtype=float), resamples))
+        if lesions:
+            tp, fp, fn = (int(part[c].sum()) for c in ("lesion_tp", "lesion_fp", "lesion_fn"))
+            row |= {
+                "lesion_tp_total": tp,
+                "lesion_fp_total": fp,
+                "lesion_fn_total": fn,
+                "lesion_f1_pooled": tp / (tp + fp / 2 + fn / 2) if tp + fp + fn else math.nan,
+            }
         out.append(row)
-    return pd.DataFrame(out, columns=list(summary_columns(metrics[len(METRICS) :])))
+    return pd.DataFrame(out, columns=list(summary_columns(metrics[len(METRICS) :], lesions)))
 
 
 def _stats(metric: str, values: np.ndarray, resamples: int) -> dict[str, float]:

@@ -37,6 +37,8 @@ class RunResult:
     gate: GateOutcome | None = None
     spacings: dict[str, tuple[float, ...]] = field(default_factory=dict)
     html: HtmlOptions | None = None
+    #: one row per lesion (``aggregate.LESION_TABLE_COLUMNS``), with ``lesions=True``
+    lesions: pd.DataFrame | None = None
 
     @property
     def ok(self) -> bool:
@@ -192,7 +194,7 @@ def _result(
 ) -> RunResult:
     from dataclasses import replace
 
-    from dicecli.aggregate import case_rows, run_names, run_values, summarise
+    from dicecli.aggregate import case_rows, lesion_rows, run_names, run_values, summarise
     from dicecli.labels import discover_labels, with_background
 
     if given is None:
@@ -213,6 +215,7 @@ def _result(
         skipped=skipped,
         unmatched_predictions=pairing.unmatched_predictions,
         spacings={t.case: t.spacing for t in tallies},
+        lesions=lesion_rows(tallies, regions) if opts.lesions else None,
     )
 
 

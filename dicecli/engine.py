@@ -118,10 +118,17 @@ def _tally_case(pair: CasePair, options: ScoreOptions) -> CaseTally:
     volume = math.prod(gt.spacing) / 1000.0 if gt.ndim == 3 and gt.format != "raster" else None
     surfaces: dict[str, Any] = {}
     by_region: dict[str, Any] = {}
+    lesions: dict[str, Any] = {}
     if gt.segments and not options.soft:
-        by_region, surfaces = _segment_tallies(gt, pred, labels, options, backend)
-    elif surface_metrics(options) and not options.soft:
-        surfaces = _surfaces(ref_host, labels, gt.spacing, tally, options)
+        by_region, surfaces, lesions = _segment_tallies(gt, pred, labels, options, backend)
+    elif not options.soft:
+        if surface_metrics(options):
+            surfaces = _surfaces(ref_host, labels, gt.spacing, tally, options)
+        if options.lesions:
+            regions = _case_regions(options, tally)
+            lesions = _lesions(
+                _label_masks(ref_host, labels, regions, options.ignore_label), gt, options
+            )
     return CaseTally(
         pair.case,
         pred.path,
@@ -134,13 +141,14 @@ def _tally_case(pair: CasePair, options: ScoreOptions) -> CaseTally:
         region_tallies=by_region,
         label_names={s.number: s.label for s in gt.segments or pred.segments},
         meta=dict(gt.meta or pred.meta),
+        lesions=lesions,
     )
 
 
 def _segment_tallies(
     gt: Mask, pred: Mask, labels: Any, options: ScoreOptions, backend: Any
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """One binary joint histogram (and surface statistics) per region of a SEG/RTSTRUCT
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """One binary joint histogram (and surface statistics, lesions) per region of a SEG/RTSTRUCT
     reference: overlapping segments are never merged into one label map."""
     from dicecli.metrics import joint_histogram
     from dicecli.metrics.surface import surface_stats
@@ -161,7 +169,24 @@ def _segment_tallies(
             surfaces[region.spec] = surface_stats(
                 r, p, gt.spacing, options.hd_percentile, tolerance(region)
             )
-    return tallies, surfaces
+    lesions = _lesions(masks.items(), gt, options) if options.lesions else {}
+    return tallies, surfaces, lesions
+
+
+def _case_regions(options: ScoreOptions, tally: Tally) -> tuple[Any, ...]:
+    """The --labels regions, or every label present in this case (label-map references)."""
+    from dicecli.labels import discover_labels, parse_labels, with_background
+
+    if options.labels:
+        regions = parse_labels(options.labels)
+        return (
+            with_background(regions, options.ignore_label)
+            if options.include_background
+            else regions
+        )
+    present = {int(v) for v in tally.ref_values}
+    present |= {int(v) for v in getattr(tally, "pred_values", ())}
+    return discover_labels(present, options.include_background, options.ignore_label)
 
 
 def _surfaces(
@@ -170,27 +195,46 @@ def _surfaces(
     """Surface statistics for the --labels regions, or for every label present in this case."""
     import numpy as np
 
-    from dicecli.labels import discover_labels, parse_labels, with_background
     from dicecli.metrics.surface import region_surfaces
     from dicecli.options import nsd_tolerance_of
 
-    if options.labels:
-        regions = parse_labels(options.labels)
-        if options.include_background:
-            regions = with_background(regions, options.ignore_label)
-    else:
-        present = {int(v) for v in tally.ref_values}
-        present |= {int(v) for v in getattr(tally, "pred_values", ())}
-        regions = discover_labels(present, options.include_background, options.ignore_label)
     return region_surfaces(
         np.asarray(ref),
         np.asarray(pred),
-        regions,
+        _case_regions(options, tally),
         spacing,
         options.hd_percentile,
         nsd_tolerance_of(options),
         options.ignore_label,
     )
+
+
+def _lesions(masks: Any, grid: Mask, options: ScoreOptions) -> dict[str, Any]:
+    """Lesion-wise results per region spec; ``masks`` yields (spec, (reference, prediction))
+    boolean arrays on ``grid``, one region at a time."""
+    from dicecli.metrics.lesions import evaluate_lesions
+    from dicecli.options import lesion_settings
+
+    settings = lesion_settings(options)
+    return {
+        spec: evaluate_lesions(
+            r, p, grid.spacing, grid.origin, grid.direction, settings, options.empty
+        )
+        for spec, (r, p) in masks
+    }
+
+
+def _label_masks(ref: Any, pred: Any, regions: Any, ignore: int | None) -> Any:
+    """(reference, prediction) boolean arrays of each region of two label maps, lazily."""
+    import numpy as np
+
+    keep = None if ignore is None else np.asarray(ref) != ignore
+    for region in regions:
+        r = np.isin(ref, region.values)
+        p = np.isin(pred, region.values)
+        if keep is not None:
+            r, p = r & keep, p & keep
+        yield region.spec, (r, p)
 
 
 def run_cases(

@@ -119,7 +119,10 @@ def evaluate_gate(
 ) -> GateOutcome:
     """Check every rule; a label-mean rule per label, a case rule per case and label."""
     if settings.metric not in cases.columns:
-        raise UsageError(f"--gate-metric {settings.metric} was not computed; add it to --metrics")
+        remedy = (
+            "pass --lesions" if settings.metric.startswith("lesion_") else "add it to --metrics"
+        )
+        raise UsageError(f"--gate-metric {settings.metric} was not computed; {remedy}")
     names = [r.name for r in regions]
     thresholds = _label_thresholds(settings, regions)
     metric, worse = settings.metric, _worse(settings.metric)

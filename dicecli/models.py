@@ -16,8 +16,14 @@ METRICS = ("dice", "iou", "precision", "recall", "specificity")
 #: Boundary metrics (``metrics/surface.py``), opt-in with ``--metrics``.
 SURFACE_METRICS = ("hd", "hd95", "assd", "masd", "nsd")
 
+#: Lesion-wise (instance) metrics, with ``--lesions`` (``metrics/lesions.py``).
+LESION_METRICS = ("lesion_f1", "lesion_sq", "lesion_pq", "lesion_dice", "lesion_hd95")
+
+#: Lesion counts per case and label, with ``--lesions``.
+LESION_COUNTS = ("lesions_ref", "lesions_pred", "lesion_tp", "lesion_fp", "lesion_fn")
+
 #: Gated with "must not exceed" instead of "must reach".
-LOWER_IS_BETTER = frozenset({"hd", "hd95", "assd", "masd"})
+LOWER_IS_BETTER = frozenset({"hd", "hd95", "assd", "masd", "lesion_hd95"})
 
 EmptyPolicy = Literal["nan", "one", "zero"]
 MissingPolicy = Literal["error", "zero", "skip"]
@@ -149,6 +155,8 @@ class CaseTally:
     label_names: Mapping[int, str] = field(default_factory=dict)
     #: PatientID, StudyInstanceUID, SeriesInstanceUID of DICOM inputs
     meta: Mapping[str, str] = field(default_factory=dict)
+    #: lesion-wise results (``metrics.lesions.LesionResult``) per region spec, with --lesions
+    lesions: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,3 +196,9 @@ class ScoreOptions:
     empty_distance: str = "nan"
     ci_resamples: int = 1000
     reference_image: str | None = None
+    lesions: bool = False
+    lesion_connectivity: int | None = None
+    lesion_min_size: str = "0"
+    lesion_match: str = "iou:0.5"
+    lesion_dilation: int = 0
+    lesion_missed_distance: float = 374.0

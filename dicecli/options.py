@@ -5,10 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import fields
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from dicecli.errors import UsageError
 from dicecli.io._limits import ReadOptions
+
+if TYPE_CHECKING:
+    from dicecli.metrics.lesions import LesionSettings
+
 from dicecli.models import (
     METRICS,
     SURFACE_METRICS,
@@ -39,6 +43,8 @@ def make_options(**kwargs: Any) -> ScoreOptions:
         raise UsageError(
             f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
         )
+    if isinstance(kwargs.get("lesion_connectivity"), str):  # from the Click choice
+        kwargs["lesion_connectivity"] = int(kwargs["lesion_connectivity"])
     options = ScoreOptions(**kwargs)
     for name, choices in _CHOICES.items():
         if getattr(options, name) not in choices:
@@ -62,7 +68,44 @@ def make_options(**kwargs: Any) -> ScoreOptions:
         raise UsageError("--hd-percentile must be in (0, 100]")
     empty_distance(options)
     nsd_tolerances(options)
+    if options.lesions:
+        if options.soft:
+            raise UsageError("--lesions needs binary masks; drop --soft or --lesions")
+        lesion_settings(options)
     return options
+
+
+def lesion_settings(options: ScoreOptions) -> LesionSettings:
+    """The ``--lesion-*`` options as one value (checked)."""
+    from dicecli.metrics.lesions import LesionSettings, parse_match
+
+    if options.lesion_connectivity not in (None, 4, 8, 6, 18, 26):
+        raise UsageError("--lesion-connectivity must be 6, 18 or 26 (3D), 4 or 8 (2D)")
+    if options.lesion_dilation < 0:
+        raise UsageError("--lesion-dilation must be zero or more voxels")
+    text = str(options.lesion_min_size).strip().lower()
+    mm3 = text.endswith("mm3")
+    try:
+        size = float(text.removesuffix("mm3").strip())
+    except ValueError:
+        raise UsageError(
+            f"--lesion-min-size {options.lesion_min_size}: write N (voxels) or 'N mm3'"
+        ) from None
+    if size < 0:
+        raise UsageError("--lesion-min-size must be zero or more")
+    match, threshold, strict = parse_match(options.lesion_match)
+    return LesionSettings(
+        connectivity=options.lesion_connectivity,
+        min_size=size,
+        min_size_mm3=mm3,
+        match=match,
+        iou_threshold=threshold,
+        strict=strict,
+        dilation=options.lesion_dilation,
+        missed_distance=options.lesion_missed_distance,
+        hd95="hd95" in surface_metrics(options),
+        percentile=options.hd_percentile,
+    )
 
 
 def surface_metrics(options: ScoreOptions) -> tuple[str, ...]:

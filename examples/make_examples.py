@@ -347,6 +347,48 @@ def make_compare(root: str) -> None:
         write_nifti(os.path.join(root, "model_b", name), b, spacing)
 
 
+def make_lesions(root: str) -> None:
+    """Five cases of small metastasis-like lesions (label 1) at 1×1×2 mm: the model finds most,
+    misses some small ones, invents a few, splits one and merges two neighbours."""
+    rng = np.random.default_rng(14)
+    shape, spacing = (64, 64, 24), (1.0, 1.0, 2.0)
+    for sub in ("gt", "pred"):
+        os.makedirs(os.path.join(root, sub), exist_ok=True)
+    grid = np.meshgrid(*[np.arange(n, dtype=np.float32) for n in shape], indexing="ij")
+    for i in range(1, 6):
+        gt = np.zeros(shape, np.uint8)
+        pred = np.zeros(shape, np.uint8)
+        for k in range(6 + i):
+            centre = rng.uniform((8, 8, 4), (56, 56, 20))
+            radius = rng.uniform(1.5, 5.0)
+            ball = (
+                sum(
+                    ((g - c) / r) ** 2
+                    for g, c, r in zip(grid, centre, (radius, radius, radius / 2), strict=True)
+                )
+                < 1
+            )
+            gt[ball] = 1
+            if radius < 2.2 and k % 2 == 0:
+                continue  # a small lesion the model misses
+            shifted = (
+                sum(
+                    ((g - c - 0.25) / r) ** 2
+                    for g, c, r in zip(grid, centre, (radius, radius, radius / 2), strict=True)
+                )
+                < 1
+            )
+            pred[shifted] = 1
+        for _ in range(i % 3):  # invented lesions
+            c = rng.uniform((8, 8, 4), (56, 56, 20))
+            pred[sum(((g - ci) / 1.5) ** 2 for g, ci in zip(grid, c, strict=True)) < 1] = 1
+        if i == 3:
+            pred[:, 31:33, :] = 0  # a cut through the middle splits whatever lies there
+        name = f"patient{i:02d}.nii.gz"
+        write_nifti(os.path.join(root, "gt", name), gt, spacing)
+        write_nifti(os.path.join(root, "pred", name), pred, spacing)
+
+
 def main(argv: Sequence[str]) -> None:
     makers = (
         ("png", make_png),
@@ -354,6 +396,7 @@ def main(argv: Sequence[str]) -> None:
         ("dicom", make_dicom),
         ("dicom-seg", make_dicom_seg),
         ("compare", make_compare),
+        ("lesions", make_lesions),
     )
     for name, make in makers:
         root = os.path.join(HERE, name)

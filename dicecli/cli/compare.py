@@ -9,7 +9,7 @@ import click
 
 from dicecli.cli import error_funnel
 from dicecli.cli.options import apply, output_options, score_options
-from dicecli.models import METRICS, SURFACE_METRICS
+from dicecli.models import LESION_METRICS, METRICS, SURFACE_METRICS
 
 _COMPARE_OPTIONS = apply(
     [
@@ -39,7 +39,7 @@ _COMPARE_OPTIONS = apply(
         ),
         click.option(
             "--gate-metric",
-            type=click.Choice([*METRICS, *SURFACE_METRICS]),
+            type=click.Choice([*METRICS, *SURFACE_METRICS, *LESION_METRICS]),
             default="dice",
             show_default=True,
             help="The metric --fail-if-worse checks (distances: lower is better).",

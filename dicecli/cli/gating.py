@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from dicecli.cli.options import apply
-from dicecli.models import SURFACE_METRICS
+from dicecli.models import LESION_METRICS, METRICS, SURFACE_METRICS
 
 if TYPE_CHECKING:
     from dicecli.api import RunResult
@@ -32,9 +32,7 @@ gate_options = apply(
         ),
         click.option(
             "--gate-metric",
-            type=click.Choice(
-                ["dice", "iou", "precision", "recall", "specificity", *SURFACE_METRICS]
-            ),
+            type=click.Choice([*METRICS, *SURFACE_METRICS, *LESION_METRICS]),
             default="dice",
             show_default=True,
             help="The metric the gates check; distances (hd, hd95, assd, masd) must not exceed "

@@ -150,6 +150,50 @@ _SCORE_OPTIONS: list[F] = [
         help="Bootstrap resamples of the 95% confidence interval of each mean (0: none).",
     ),
     click.option(
+        "--lesions",
+        is_flag=True,
+        help="Lesion-wise evaluation: connected components matched between reference and "
+        "prediction (lesions_ref, lesion_tp/fp/fn, lesion_f1/sq/pq/dice columns).",
+    ),
+    click.option(
+        "--lesion-connectivity",
+        type=click.Choice(["4", "8", "6", "18", "26"]),
+        default=None,
+        help="Lesions: neighbours that join voxels (default: 26 in 3D, 8 in 2D).",
+    ),
+    click.option(
+        "--lesion-min-size",
+        default="0",
+        show_default=True,
+        metavar="N|'N mm3'",
+        help="Lesions: drop components smaller than N voxels (or N mm3) before matching "
+        "(with --lesion-match overlap: reference lesions only, as BraTS).",
+    ),
+    click.option(
+        "--lesion-match",
+        default="iou:0.5",
+        show_default=True,
+        metavar="iou:T|iou>T|overlap",
+        help="Lesions: one-to-one by IoU >= T (panoptica), IoU > T (Metrics Reloaded), or "
+        "overlap (BraTS 2023: any touching component detects a reference lesion).",
+    ),
+    click.option(
+        "--lesion-dilation",
+        type=click.IntRange(min=0),
+        default=0,
+        show_default=True,
+        metavar="K",
+        help="Lesions, overlap rule: dilate reference lesions by K voxels (BraTS uses 3).",
+    ),
+    click.option(
+        "--lesion-missed-distance",
+        type=float,
+        default=374.0,
+        show_default=True,
+        metavar="MM",
+        help="Lesion-wise HD95 (with --metrics hd95) of a missed or false lesion.",
+    ),
+    click.option(
         "--empty-distance",
         default="nan",
         show_default=True,
@@ -201,6 +245,13 @@ def apply(decorators: list[F]) -> Callable[[F], F]:
 
     return wrap
 
+
+lesion_table_option: F = click.option(
+    "--lesion-table",
+    type=click.Path(dir_okay=False),
+    help="With --lesions: write one row per lesion (case, label, side, id, voxels, mL, "
+    "centroid mm, bounding box, match, IoU, Dice, status) to a .csv or .json file.",
+)
 
 _REPORT_OPTIONS: list[F] = [
     click.option("--title", help="HTML report: its title (default: from the prediction folder)."),

@@ -11,6 +11,7 @@ import click
 from dicecli.cli import error_funnel
 from dicecli.cli.gating import append_step_summary, build_gate, gate_options, report_gate
 from dicecli.cli.options import (
+    lesion_table_option,
     output_options,
     pairs_option,
     report_options,
@@ -34,6 +35,7 @@ def _options(f: Any) -> Any:
             gate_options,
             output_options,
             summary_only_option,
+            lesion_table_option,
             report_options,
         ]
     ):
@@ -80,6 +82,7 @@ def run_score(
     title: str | None,
     worst: int,
     images: str | None,
+    lesion_table: str | None,
     **options: Any,
 ) -> None:
     """Score, gate, write every output, say what went wrong, exit with the right code."""
@@ -96,6 +99,7 @@ def run_score(
     context.params["fail_under"] = gate_args["fail_under"]
     with error_funnel(debug):
         targets = [(path, format_for_path(path)) for path in outputs]
+        check_lesion_table(lesion_table, options["lesions"])
         gate, baseline = build_gate(**gate_args)
         show = sys.stderr.isatty() if progress is None else progress
         start = time.perf_counter()
@@ -114,6 +118,8 @@ def run_score(
         if gate.active or baseline is not None:
             result = result.with_gate(gate, baseline)
         _write(result, fmt, summary_only, targets)
+        if lesion_table:
+            write_lesion_table(result, lesion_table)
         append_step_summary(result)
         _report_problems(result, debug)
         report_gate(result, annotations, report_on_stdout=fmt in ("table", "markdown"))
@@ -161,6 +167,30 @@ def _write(result: RunResult, fmt: str, summary_only: bool, targets: list[tuple[
         WRITERS[fmt](result, stdout)
     for path, target_fmt in targets:
         write_file(result, path, target_fmt)
+
+
+def check_lesion_table(path: str | None, lesions: bool) -> None:
+    from dicecli.errors import UsageError
+
+    if path and not lesions:
+        raise UsageError("--lesion-table needs --lesions")
+    if path and not path.lower().endswith((".csv", ".json")):
+        raise UsageError(f"--lesion-table {path}: write a .csv or .json file")
+
+
+def write_lesion_table(result: RunResult, path: str) -> None:
+    """The per-lesion table, atomically: CSV, or JSON records for a .json path."""
+    import json
+
+    from dicecli.report import write_atomic
+    from dicecli.report.json_ import _records
+
+    table = result.lesions
+    assert table is not None  # checked: --lesions is on
+    if path.lower().endswith(".json"):
+        write_atomic(path, lambda f: json.dump(_records(table), f, indent=2, allow_nan=False))
+    else:
+        write_atomic(path, lambda f: table.to_csv(f, index=False, lineterminator="\n"))
 
 
 def _report_pairing(pairing: Any) -> None:

@@ -89,6 +89,39 @@ def summary_cells(result: RunResult) -> list[list[str]]:
     return rows
 
 
+LESION_HEADERS = ("label", "ref", "pred", "TP", "FP", "FN", "F1 pooled", "F1", "SQ", "PQ", "Dice")
+
+
+def lesion_cells(result: RunResult) -> list[list[str]]:
+    """Per label (``--lesions``): lesions found, detection summed over cases, and the means of
+    the per-case lesion-wise scores; lesion HD95 (mm) when computed."""
+    if "lesion_tp_total" not in result.summary.columns:
+        return []
+    hd95 = "lesion_hd95_mean" in result.summary.columns
+    rows = []
+    for s in result.summary.to_dict(orient="records"):
+        part = result.cases[result.cases["label"] == s["label"]]
+        rows.append(
+            [
+                str(s["label"]),
+                str(int(part["lesions_ref"].sum())),
+                str(int(part["lesions_pred"].sum())),
+                str(s["lesion_tp_total"]),
+                str(s["lesion_fp_total"]),
+                str(s["lesion_fn_total"]),
+                num(s["lesion_f1_pooled"]),
+                *(num(s[f"lesion_{m}_mean"]) for m in ("f1", "sq", "pq", "dice")),
+                *([num(s["lesion_hd95_mean"], 2)] if hd95 else []),
+            ]
+        )
+    return rows
+
+
+def lesion_headers(result: RunResult) -> tuple[str, ...]:
+    hd95 = "lesion_hd95_mean" in result.summary.columns
+    return (*LESION_HEADERS, *(("HD95 mm",) if hd95 else ()))
+
+
 def error_lines(result: RunResult) -> list[str]:
     return [f"{e.case}: {e.message.splitlines()[0]}" for e in result.errors]
 

@@ -34,6 +34,8 @@ class JsonReport(TypedDict):
     unmatched_predictions: list[str]
     settings: dict[str, dict[str, Any]]
     gate: dict[str, Any] | None
+    #: one entry per lesion with --lesions, else null
+    lesions: list[dict[str, Any]] | None
 
 
 def build_report(result: RunResult) -> JsonReport:
@@ -52,6 +54,7 @@ def build_report(result: RunResult) -> JsonReport:
         "unmatched_predictions": list(result.unmatched_predictions),
         "settings": result.settings,
         "gate": _gate(result),
+        "lesions": _records(result.lesions) if result.lesions is not None else None,
     }
 
 

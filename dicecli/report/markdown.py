@@ -11,6 +11,8 @@ from dicecli.report._cells import (
     comparison_cells,
     error_lines,
     gate_lines,
+    lesion_cells,
+    lesion_headers,
     summary_cells,
     summary_headers,
 )
@@ -23,6 +25,10 @@ def write_markdown(result: RunResult, stream: IO[str], cases: bool = True) -> No
     """Summary, gate verdict, baseline comparison and errors; the per-case table if ``cases``."""
     stream.write("## dicecli summary\n\n")
     _table(stream, summary_headers(result), summary_cells(result))
+    lesions = lesion_cells(result)
+    if lesions:
+        stream.write("\n### Lesions\n\n")
+        _table(stream, lesion_headers(result), lesions)
     verdict = gate_lines(result)
     if verdict:
         stream.write("\n" + "\n".join(_escape(line) for line in verdict) + "\n")

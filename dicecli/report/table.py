@@ -9,6 +9,8 @@ from dicecli.report._cells import (
     case_cells,
     case_headers,
     comparison_cells,
+    lesion_cells,
+    lesion_headers,
     summary_cells,
     summary_headers,
 )
@@ -48,6 +50,14 @@ def write_table(result: RunResult, stream: IO[str], summary_only: bool = False) 
     for row in summary_cells(result):
         summary.add_row(*(escape(cell) for cell in row))
     console.print(summary)
+    lesions = lesion_cells(result)
+    if lesions:
+        table = _table("Lesions (summed over cases; F1, SQ, PQ, Dice: means of the cases)")
+        for i, header in enumerate(lesion_headers(result)):
+            table.add_column(header, justify="left" if i == 0 else "right", no_wrap=i > 0)
+        for row in lesions:
+            table.add_row(*(escape(cell) for cell in row))
+        console.print(table)
     comparison = comparison_cells(result)
     if comparison:
         table = _table("Against the baseline (mean)")
