@@ -11,6 +11,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
+from types import SimpleNamespace
 from typing import IO, TYPE_CHECKING, Any
 
 from dicecli._version import __version__
@@ -42,6 +43,7 @@ def write_html(result: RunResult, stream: IO[str]) -> None:
 
 def context(result: RunResult) -> dict[str, Any]:
     from dicecli.report import plots
+    from dicecli.report._cells import lesion_cells, lesion_headers
     from dicecli.report.csv_ import write_csv
 
     options: HtmlOptions = getattr(result, "html", None) or HtmlOptions()
@@ -82,6 +84,9 @@ def context(result: RunResult) -> dict[str, Any]:
         "bland_altman": plots.bland_altman(cases, result.regions),
         "heatmap": plots.heatmap(cases, result.regions) if len(cases) else None,
         "overlays": _overlays(result, options),
+        "lesion_rows": lesion_cells(result),
+        "lesion_headers": lesion_headers(result),
+        "lesion_overlays": _lesion_overlays(result, options),
         "columns": [
             "case",
             "label",
@@ -109,6 +114,48 @@ def _overlays(result: RunResult, options: HtmlOptions) -> list[Any]:
         render(row, regions[str(row.label)], images.get(str(row.case)), result.options)
         for row in worst_rows(result.cases, options.worst).itertuples(index=False)
     ]
+
+
+def _lesion_overlays(result: RunResult, options: HtmlOptions) -> list[tuple[Any, Any]]:
+    """(lesion row, overlay centred on it) for the missed and invented lesions of the cases with
+    the lowest lesion F1: up to ``--worst`` lesions, the largest first."""
+    from dicecli.report.overlay import render
+
+    table = result.lesions
+    if table is None or table.empty or options.worst == 0:
+        return []
+    wrong = table[table["status"].isin(["FN", "FP"])]
+    order = result.cases.sort_values("lesion_f1", na_position="last")[["case", "label"]]
+    picked = []
+    for case, label in order.itertuples(index=False, name=None):
+        part = wrong[(wrong["case"] == case) & (wrong["label"] == label)]
+        picked += list(part.sort_values("voxels", ascending=False).itertuples(index=False))
+        if len(picked) >= options.worst:
+            break
+    regions = {r.name: r for r in result.regions}
+    rows = result.cases.set_index(["case", "label"])
+    out = []
+    for lesion in picked[: options.worst]:
+        row = rows.loc[(lesion.case, lesion.label)]
+        case_row = SimpleNamespace(case=lesion.case, label=lesion.label, **row.to_dict())
+        ndim = len(str(lesion.bbox_low).split())
+        low = [int(v) for v in str(lesion.bbox_low).split()]
+        high = [int(v) for v in str(lesion.bbox_high).split()]
+        centre = tuple((a + b - 1) // 2 for a, b in zip(low, high, strict=True))[:ndim]
+        images = _image_index(options.images) if options.images else {}
+        out.append(
+            (
+                lesion,
+                render(
+                    case_row,
+                    regions[str(lesion.label)],
+                    images.get(str(lesion.case)),
+                    result.options,
+                    centre,
+                ),
+            )
+        )
+    return out
 
 
 def _image_index(folder: str) -> dict[str, str]:

@@ -40,8 +40,16 @@ def worst_rows(cases: pd.DataFrame, n: int) -> pd.DataFrame:
     return scored.nsmallest(n, "dice", keep="first")
 
 
-def render(row: Any, region: Region, image_path: str | None, options: ScoreOptions) -> Overlay:
-    """One thumbnail; a problem reading the files becomes a message, never a failed report."""
+def render(
+    row: Any,
+    region: Region,
+    image_path: str | None,
+    options: ScoreOptions,
+    focus: tuple[int, ...] | None = None,
+) -> Overlay:
+    """One thumbnail; a problem reading the files becomes a message, never a failed report.
+    ``focus`` (a voxel index on the scoring grid, e.g. a lesion's centre) picks the slice and
+    centres the view; else the slice with the most disagreement, zoomed on the structure."""
 
     base: dict[str, Any] = {
         "case": str(row.case),
@@ -59,12 +67,14 @@ def render(row: Any, region: Region, image_path: str | None, options: ScoreOptio
     if ref.ndim == 3:
         wrong = (ref ^ pred).sum(axis=(0, 1))
         index = int(np.argmax(wrong)) if wrong.any() else int(np.argmax(ref.sum(axis=(0, 1))))
+        if focus is not None:
+            index = min(max(int(focus[2]), 0), ref.shape[2] - 1)
         ref, pred = ref[:, :, index], pred[:, :, index]
         if image is not None and image.ndim == 3 and image.shape[2] > index:
             image = image[:, :, index]
     if image is not None and image.shape != ref.shape:
         image = None
-    box = _zoom_box(ref | pred)
+    box = _zoom_box(ref | pred) if focus is None else _centred_box(ref.shape, focus[:2])
     ref, pred = ref[box], pred[box]
     image = image[box] if image is not None else None
     return Overlay(**base, slice_index=index, png_base64=_png(ref, pred, image))
@@ -110,6 +120,17 @@ def _zoom_box(mask: np.ndarray, margin: int = 8, smallest: int = 48) -> tuple[sl
         lo, hi = (int(hit[0]), int(hit[-1]) + 1) if hit.size else (0, n)
         grow = max(margin, (smallest - (hi - lo)) // 2)
         box.append(slice(max(lo - grow, 0), min(hi + grow, n)))
+    return tuple(box)
+
+
+def _centred_box(
+    shape: tuple[int, ...], centre: tuple[int, ...], half: int = 24
+) -> tuple[slice, ...]:
+    """A window of 2 x ``half`` pixels a side around ``centre``, inside the image."""
+    box = []
+    for n, c in zip(shape, centre, strict=True):
+        lo = min(max(int(c) - half, 0), max(n - 2 * half, 0))
+        box.append(slice(lo, min(lo + 2 * half, n)))
     return tuple(box)
 
 

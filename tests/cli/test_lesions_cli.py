@@ -126,3 +126,20 @@ def test_brats_settings_from_the_command_line(runner, folders):
     assert a["lesion_dice"] == pytest.approx(0.225, abs=1e-12)
     assert a["lesion_hd95"] == pytest.approx(280.75, abs=1e-9)
     assert a["dice"] == pytest.approx(0.8119, abs=1e-4)
+
+
+def test_html_report_has_a_lesion_section_with_overlays(runner, folders, tmp_path):
+    pred, gt = folders
+    out = tmp_path / "study.html"
+    result = runner.invoke(
+        cli, ["report", str(pred), str(gt), "--lesions", "-o", str(out), "--no-progress"]
+    )
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    assert 'id="lesions"' in html
+    section = html[html.index('id="lesions"') : html.index('id="cases"')]
+    # case a: two missed reference cubes and two invented lesions, the largest first
+    assert section.count("<strong>missed</strong>") == 2
+    assert section.count("<strong>invented</strong>") == 2
+    assert section.count("data:image/png;base64,") == 4
+    assert "125 voxels" in section
