@@ -94,16 +94,14 @@ def main() -> None:
             times[name].append(timed(argv) / args.cases)
     plain = statistics.median(times["plain"])
     lesions = statistics.median(times["--lesions"])
-    print(
-        f"{args.cases} cases of {'x'.join(map(str, shape))}, {low}-{high} lesions each, median of {args.rounds}"
-    )
+    size = "x".join(map(str, shape))
+    print(f"{args.cases} cases of {size}, {low}-{high} lesions each, median of {args.rounds}")
     print("| run | s/case | vs plain |")
     print("| --- | ---: | ---: |")
     print(f"| plain score | {plain:.3f} | 1.00 |")
     print(f"| --lesions | {lesions:.3f} | {lesions / plain:.2f} |")
-    print(
-        f"lesion overhead: {lesions - plain:.3f} s/case = {(lesions - plain) / plain:.2f} x the plain score"
-    )
+    extra = lesions - plain
+    print(f"lesion overhead: {extra:.3f} s/case = {extra / plain:.2f} x the plain score")
 
 
 if __name__ == "__main__":

@@ -228,10 +228,11 @@ def _label_masks(ref: Any, pred: Any, regions: Any, ignore: int | None) -> Any:
     """(reference, prediction) boolean arrays of each region of two label maps, lazily."""
     import numpy as np
 
+    from dicecli.metrics.surface import member
+
     keep = None if ignore is None else np.asarray(ref) != ignore
     for region in regions:
-        r = np.isin(ref, region.values)
-        p = np.isin(pred, region.values)
+        r, p = member(ref, region.values), member(pred, region.values)
         if keep is not None:
             r, p = r & keep, p & keep
         yield region.spec, (r, p)

@@ -1,9 +1,11 @@
 """Lesion-wise (instance) evaluation of one binary structure: connected components of the
 reference and the prediction, matched one-to-one by IoU or BraTS-style by overlap.
 
-Pure array code on the host (scipy.ndimage): nothing here does I/O. The overlaps of every pair of
-components come from one histogram of (reference component, prediction component) over the
-voxels of either mask, never a loop over pairs over the volume.
+Pure array code on the host: nothing here does I/O. One pass over the volume finds the voxels of
+either mask; everything else works on those voxels only: components are the connected components
+of their neighbour graph (scipy.sparse.csgraph), the overlaps of every pair of components come
+from one histogram of (reference component, prediction component) pairs, and dilations and
+distances run on each lesion's own box -- never a loop over lesion pairs over the volume.
 """
 
 from __future__ import annotations
@@ -88,13 +90,130 @@ def parse_match(spec: str) -> tuple[Literal["iou", "overlap"], float, bool]:
     raise UsageError(f"--lesion-match {spec}: write iou:T, iou>T (T in [0, 1]) or overlap")
 
 
-def components(mask: np.ndarray, connectivity: int | None) -> tuple[np.ndarray, int]:
-    """Connected components (``scipy.ndimage.label``): 6/18/26 in 3D, 4/8 in 2D."""
-    from scipy import ndimage
+def _offsets(ndim: int, connectivity: int | None) -> np.ndarray:
+    """Half of the neighbour offsets (each edge once): faces (6 / 4), faces and edges (18), or
+    every neighbour (26 / 8, the default). 6 reads as 4 and 18 or 26 as 8 in 2D; 4 as 6 and 8 as
+    26 in 3D."""
+    if ndim == 2:
+        most = {None: 2, 4: 1, 6: 1, 8: 2, 18: 2, 26: 2}[connectivity]
+    else:
+        most = {None: 3, 4: 1, 6: 1, 8: 3, 18: 2, 26: 3}[connectivity]
+    steps = np.array(np.meshgrid(*[[-1, 0, 1]] * ndim, indexing="ij")).reshape(ndim, -1).T
+    nonzero = np.count_nonzero(steps, axis=1)
+    steps = steps[(nonzero > 0) & (nonzero <= most)]
+    first = steps[np.arange(len(steps)), np.argmax(steps != 0, axis=1)]
+    return np.asarray(steps[first > 0])  # the first non-zero step positive: one of each pair
 
-    rank = {None: mask.ndim, 4: 1, 8: 2, 6: 1, 18: 2, 26: 3}[connectivity]
-    labels, n = ndimage.label(mask, structure=ndimage.generate_binary_structure(mask.ndim, rank))
-    return labels, int(n)
+
+def components(
+    coords: np.ndarray,
+    shape: tuple[int, ...],
+    connectivity: int | None,
+    order: Literal["C", "F"] = "C",
+) -> np.ndarray:
+    """Connected component ids (1..n) of the voxels at ``coords`` (rows sorted by flat index in
+    ``order``), found as the connected components of their neighbour graph
+    (``scipy.sparse.csgraph``): work in proportion to the lesion voxels, never to the volume."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(coords)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    flat = np.ravel_multi_index(coords.T, shape, order=order)
+    rows, cols = [], []
+    for step in _offsets(len(shape), connectivity):
+        other = coords + step
+        inside = np.all((other >= 0) & (other < np.asarray(shape)), axis=1)
+        target = np.ravel_multi_index(other[inside].T, shape, order=order)
+        j = np.searchsorted(flat, target)
+        j[j == n] = 0
+        hit = flat[j] == target
+        rows.append(np.flatnonzero(inside)[hit])
+        cols.append(j[hit])
+    i, j = np.concatenate(rows), np.concatenate(cols)
+    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    # number the components in the order of their first voxel (as a raster scan would)
+    first = np.full(labels.max() + 1, n)
+    np.minimum.at(first, labels, np.arange(n))
+    rank = np.empty_like(first)
+    rank[np.argsort(first, kind="stable")] = np.arange(1, len(first) + 1)
+    return np.asarray(rank[labels], dtype=np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    """The components of one side over the voxels of either mask (``coords``): each voxel's
+    component id (0: not in this side, or dropped for its size), and per component (index 0
+    unused) its voxel count, centroid and bounding box in array indices."""
+
+    ids: np.ndarray
+    coords: np.ndarray
+    n: int
+    sizes: np.ndarray
+    centroids: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+    def crop(self, box: tuple[slice, ...]) -> np.ndarray:
+        """The component ids inside ``box`` as an array of its shape (0 elsewhere)."""
+        lo = np.array([b.start for b in box])
+        hi = np.array([b.stop for b in box])
+        inside = (self.ids > 0) & np.all((self.coords >= lo) & (self.coords < hi), axis=1)
+        out = np.zeros(tuple(hi - lo), dtype=np.int64)
+        out[tuple((self.coords[inside] - lo).T)] = self.ids[inside]
+        return out
+
+    def mask(self, k: int, box: tuple[slice, ...]) -> np.ndarray:
+        return np.asarray(self.crop(box) == k)
+
+
+def _flat(mask: np.ndarray, order: Literal["C", "F"]) -> np.ndarray:
+    """The mask's bytes in ``order``: a view when it is stored that way (no copy)."""
+    return np.asarray(mask).ravel(order=order).view(np.uint8)
+
+
+def _foreground(ref: np.ndarray, pred: np.ndarray, order: Literal["C", "F"]) -> np.ndarray:
+    """Flat indices (in ``order``) of the voxels in either mask: one pass over 8-byte words,
+    then only the non-zero words are looked at (masks of small lesions are mostly zeros)."""
+    a, b = _flat(ref, order), _flat(pred, order)
+    n = a.size - a.size % 8
+    words = np.flatnonzero(a[:n].view(np.uint64) | b[:n].view(np.uint64))
+    candidates = np.concatenate([(words[:, None] * 8 + np.arange(8)).ravel(), np.arange(n, a.size)])
+    return np.asarray(candidates[(a[candidates] | b[candidates]) != 0])
+
+
+def _parts(
+    side: np.ndarray,
+    coords: np.ndarray,
+    shape: tuple[int, ...],
+    settings: LesionSettings,
+    limit: float,
+    order: Literal["C", "F"],
+) -> _Parts:
+    """Components of the voxels where ``side`` is true, smaller ones than ``limit`` dropped."""
+    lab = np.zeros(len(coords), dtype=np.int64)
+    lab[side] = components(coords[side], shape, settings.connectivity, order)
+    n = int(lab.max(initial=0))
+    sizes = np.bincount(lab, minlength=n + 1)
+    keep = sizes >= max(limit, 1)
+    keep[0] = False
+    mapping = np.zeros(n + 1, dtype=np.int64)
+    mapping[keep] = np.arange(1, int(keep.sum()) + 1)
+    lab = mapping[lab]
+    m = int(keep.sum())
+    sizes = np.bincount(lab, minlength=m + 1)
+    ndim = coords.shape[1]
+    centroids = np.zeros((m + 1, ndim))
+    low = np.full((m + 1, ndim), np.iinfo(np.int64).max)
+    high = np.full((m + 1, ndim), -1)
+    for d in range(ndim):
+        centroids[:, d] = np.bincount(lab, weights=coords[:, d], minlength=m + 1)
+        np.minimum.at(low[:, d], lab, coords[:, d])
+        np.maximum.at(high[:, d], lab, coords[:, d] + 1)
+    centroids /= np.maximum(sizes, 1)[:, None]
+    return _Parts(lab, coords, m, sizes, centroids, low, high)
 
 
 def evaluate_lesions(
@@ -107,67 +226,57 @@ def evaluate_lesions(
     empty: EmptyPolicy = "nan",
 ) -> LesionResult:
     """Lesion-wise evaluation of two boolean masks on one grid."""
-    box = _box(ref, pred, settings.dilation)
-    if box is None:
+    # the order the reference is stored in (NIfTI: Fortran), so that nothing is copied
+    order: Literal["C", "F"] = "F" if ref.flags.f_contiguous and not ref.flags.c_contiguous else "C"
+    at = _foreground(ref, pred, order)
+    if at.size == 0:
         nan = _EMPTY[empty]
         return LesionResult(0, 0, 0, 0, 0, nan, nan, nan, nan, math.nan, ())
-    r, n_r = components(ref[box], settings.connectivity)
-    p, n_p = components(pred[box], settings.connectivity)
+    shape = tuple(int(n) for n in ref.shape)
+    coords = np.stack(np.unravel_index(at, shape, order=order), axis=1)
+    in_ref = _flat(ref, order)[at] != 0
+    in_pred = _flat(pred, order)[at] != 0
     voxel_mm3 = float(np.prod(spacing))
     limit = settings.min_size / voxel_mm3 if settings.min_size_mm3 else settings.min_size
-    geometry = (spacing, origin, direction, tuple(s.start for s in box), voxel_mm3)
+    geometry = (spacing, origin, direction, voxel_mm3, shape)
     if settings.match == "overlap":  # as BraTS: small reference lesions only, after merging
-        return _overlap_rule(r, n_r, p, n_p, geometry, settings, empty, limit)
-    if limit > 0:
-        r, n_r = _drop_small(r, n_r, limit)
-        p, n_p = _drop_small(p, n_p, limit)
-    return _iou_rule(r, n_r, p, n_p, geometry, settings, empty)
+        r = _parts(in_ref, coords, shape, settings, 0, order)
+        p = _parts(in_pred, coords, shape, settings, 0, order)
+        return _overlap_rule(r, p, geometry, settings, empty, limit)
+    r = _parts(in_ref, coords, shape, settings, limit, order)
+    p = _parts(in_pred, coords, shape, settings, limit, order)
+    return _iou_rule(r, p, geometry, settings, empty)
 
 
-def _box(ref: np.ndarray, pred: np.ndarray, margin: int) -> tuple[slice, ...] | None:
-    either = ref | pred
-    if not either.any():
-        return None
-    box = []
-    for axis in range(either.ndim):
-        hit = np.flatnonzero(either.any(axis=tuple(a for a in range(either.ndim) if a != axis)))
-        lo = max(int(hit[0]) - margin - 1, 0)
-        hi = min(int(hit[-1]) + margin + 2, either.shape[axis])
-        box.append(slice(lo, hi))
-    return tuple(box)
+def _overlaps(r: _Parts, p: _Parts) -> np.ndarray:
+    """``[i, j]``: voxels in reference component i and prediction component j (0: outside),
+    from one histogram over the voxels of either mask."""
+    codes = r.ids * (p.n + 1) + p.ids
+    return np.bincount(codes, minlength=(r.n + 1) * (p.n + 1)).reshape(r.n + 1, p.n + 1)
 
 
-def _drop_small(labels: np.ndarray, n: int, limit: float) -> tuple[np.ndarray, int]:
-    sizes = np.bincount(labels.ravel(), minlength=n + 1)
-    keep = sizes >= limit
-    keep[0] = False
-    new = np.zeros(n + 1, dtype=labels.dtype)
-    new[keep] = np.arange(1, int(keep.sum()) + 1)
-    return new[labels], int(keep.sum())
-
-
-def _overlaps(r: np.ndarray, n_r: int, p: np.ndarray, n_p: int) -> np.ndarray:
-    """``[i, j]``: voxels in reference component i and prediction component j (0: outside)."""
-    codes = r.astype(np.int64).ravel() * (n_p + 1) + p.ravel()
-    return np.bincount(codes, minlength=(n_r + 1) * (n_p + 1)).reshape(n_r + 1, n_p + 1)
+def _box(
+    low: np.ndarray, high: np.ndarray, shape: tuple[int, ...], margin: int = 0
+) -> tuple[slice, ...]:
+    return tuple(
+        slice(max(int(lo) - margin, 0), min(int(hi) + margin, n))
+        for lo, hi, n in zip(low, high, shape, strict=True)
+    )
 
 
 def _iou_rule(
-    r: np.ndarray,
-    n_r: int,
-    p: np.ndarray,
-    n_p: int,
+    r: _Parts,
+    p: _Parts,
     geometry: Any,
     settings: LesionSettings,
     empty: EmptyPolicy,
 ) -> LesionResult:
     """Greedy one-to-one matching by descending IoU (panoptica's NaiveThresholdMatching)."""
-    table = _overlaps(r, n_r, p, n_p)
-    size_r, size_p = table.sum(axis=1), table.sum(axis=0)
+    table = _overlaps(r, p)
     pairs = []
     for i, j in zip(*np.nonzero(table[1:, 1:]), strict=True):
         inter = table[i + 1, j + 1]
-        pairs.append((inter / (size_r[i + 1] + size_p[j + 1] - inter), i + 1, j + 1))
+        pairs.append((inter / (r.sizes[i + 1] + p.sizes[j + 1] - inter), i + 1, j + 1))
     pairs.sort(key=lambda t: (-t[0], t[1], t[2]))
     ref_match: dict[int, tuple[int, float]] = {}
     pred_match: dict[int, tuple[int, float]] = {}
@@ -177,28 +286,28 @@ def _iou_rule(
         if iou > settings.iou_threshold or (iou == settings.iou_threshold and not settings.strict):
             ref_match[i] = (j, iou)
             pred_match[j] = (i, iou)
-    tp = len(ref_match)
     ious = [iou for _, iou in ref_match.values()]
-    dices = {i: 2 * iou / (1 + iou) for i, (_, iou) in ref_match.items()}
+    dices = [2 * iou / (1 + iou) for _, iou in ref_match.values()]
     hd = []
     if settings.hd95:
         for i, (j, _) in ref_match.items():
-            hd.append(_hd95(r == i, p == j, geometry[0], settings.percentile))
+            box = _box(
+                np.minimum(r.low[i], p.low[j]), np.maximum(r.high[i], p.high[j]), geometry[4], 1
+            )
+            hd.append(_hd95(r.mask(i, box), p.mask(j, box), geometry[0], settings.percentile))
     lesions = [
         _lesion("reference", i, r, geometry, ref_match.get(i), "TP" if i in ref_match else "FN")
-        for i in range(1, n_r + 1)
+        for i in range(1, r.n + 1)
     ] + [
         _lesion("prediction", j, p, geometry, pred_match.get(j), "TP" if j in pred_match else "FP")
-        for j in range(1, n_p + 1)
+        for j in range(1, p.n + 1)
     ]
-    return _result(n_r, n_p, tp, ious, list(dices.values()), hd, settings, empty, lesions)
+    return _result(r.n, p.n, len(ref_match), ious, dices, hd, settings, empty, lesions)
 
 
 def _overlap_rule(
-    r: np.ndarray,
-    n_r: int,
-    p: np.ndarray,
-    n_p: int,
+    r: _Parts,
+    p: _Parts,
     geometry: Any,
     settings: LesionSettings,
     empty: EmptyPolicy,
@@ -207,47 +316,89 @@ def _overlap_rule(
     """BraTS 2023: reference lesions whose dilations touch are one lesion; a lesion below
     ``limit`` voxels is left out (not counted); a kept lesion is detected by every predicted
     component touching its dilation and scored against their union; predicted components
-    touching no kept lesion are false positives (never dropped for their size)."""
+    touching no kept lesion are false positives (never dropped for their size). Dilations are
+    computed on each lesion's own box, never on the volume."""
     from scipy import ndimage
 
-    structure = ndimage.generate_binary_structure(r.ndim, 2)  # BraTS dilates 18-connected
+    shape = geometry[4]
+    structure = ndimage.generate_binary_structure(len(shape), 2)  # BraTS: 18-connected
+    k = settings.dilation
 
-    def grown(mask: np.ndarray) -> np.ndarray:
-        if settings.dilation <= 0:
+    def grown(mask: np.ndarray, steps: int) -> np.ndarray:
+        if steps <= 0:
             return mask
-        return np.asarray(ndimage.binary_dilation(mask, structure, iterations=settings.dilation))
+        return np.asarray(ndimage.binary_dilation(mask, structure, iterations=steps))
 
-    if settings.dilation > 0:
-        merged, _ = components(grown(r > 0), None)
-        r, n_r = _drop_small(np.where(r > 0, merged, 0), int(merged.max()), 1)
+    groups = _merge(r, k, grown, shape) if k > 0 else [[i] for i in range(1, r.n + 1)]
+    table = _overlaps(r, p)
     detected: set[int] = set()
     dices, ious, hd, lesions = [], [], [], []
-    for i in range(1, n_r + 1):
-        lesion = r == i
-        if lesion.sum() < limit:
-            lesions.append(_lesion("reference", i, r, geometry, None, "dropped"))
+    for number, members in enumerate(groups, start=1):
+        size = int(r.sizes[members].sum())
+        low, high = r.low[members].min(axis=0), r.high[members].max(axis=0)
+        box = _box(low, high, shape, k)
+        lesion = np.isin(r.crop(box), members)
+        if size < limit:
+            lesions.append(_group_lesion(number, members, r, geometry, None, "dropped"))
             continue
-        hits = np.unique(p[grown(lesion)])
+        hits = np.unique(p.crop(box)[grown(lesion, k)])
         hits = hits[hits > 0]
         if not hits.size:
             dices.append(0.0)
-            lesions.append(_lesion("reference", i, r, geometry, None, "FN"))
+            lesions.append(_group_lesion(number, members, r, geometry, None, "FN"))
             continue
         detected.update(int(h) for h in hits)
-        union = np.isin(p, hits)
-        dice = 2 * int(np.count_nonzero(union & lesion)) / (int(lesion.sum()) + int(union.sum()))
+        inter = int(table[np.ix_(np.asarray(members), hits)].sum())
+        union_size = int(p.sizes[hits].sum())
+        dice = 2 * inter / (size + union_size)
+        iou = inter / (size + union_size - inter)
         dices.append(dice)
+        ious.append(iou)
         if settings.hd95:
-            hd.append(_hd95(lesion, union, geometry[0], settings.percentile))
-        match = (tuple(int(h) for h in hits), _iou(lesion, union))
-        ious.append(match[1])
-        lesions.append(_lesion("reference", i, r, geometry, match, "TP", dice))
-    for j in range(1, n_p + 1):
+            both = _box(
+                np.minimum(low, p.low[hits].min(axis=0)),
+                np.maximum(high, p.high[hits].max(axis=0)),
+                shape,
+                1,
+            )
+            ref_mask = np.isin(r.crop(both), members)
+            pred_mask = np.isin(p.crop(both), hits)
+            hd.append(_hd95(ref_mask, pred_mask, geometry[0], settings.percentile))
+        match = (tuple(int(h) for h in hits), iou)
+        lesions.append(_group_lesion(number, members, r, geometry, match, "TP", dice))
+    for j in range(1, p.n + 1):
         lesions.append(_lesion("prediction", j, p, geometry, None, "TP" if j in detected else "FP"))
-    kept = len(dices)
-    tp = sum(1 for d in lesions if d.side == "reference" and d.status == "TP")
-    fp = n_p - len(detected)
-    return _result(kept, n_p, tp, ious, dices, hd, settings, empty, lesions, fp=fp)
+    tp = len(ious)
+    fp = p.n - len(detected)
+    return _result(len(dices), p.n, tp, ious, dices, hd, settings, empty, lesions, fp=fp)
+
+
+def _merge(r: _Parts, k: int, grown: Any, shape: tuple[int, ...]) -> list[list[int]]:
+    """Groups of reference components whose dilations by ``k`` touch (are one component of the
+    dilated mask, as BraTS labels it): j joins i when it lies within the dilation of i by 2k
+    plus one fully connected step (union-find over each component's own box)."""
+    from scipy import ndimage
+
+    full = ndimage.generate_binary_structure(len(shape), len(shape))
+    parent = list(range(r.n + 1))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(1, r.n + 1):
+        box = _box(r.low[i], r.high[i], shape, 2 * k + 1)
+        ids = r.crop(box)
+        reach = ndimage.binary_dilation(grown(ids == i, 2 * k), full)
+        for j in np.unique(ids[reach]):
+            if j > 0:
+                parent[root(int(j))] = root(i)
+    groups: dict[int, list[int]] = {}
+    for i in range(1, r.n + 1):
+        groups.setdefault(root(i), []).append(i)
+    return sorted(groups.values())
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -264,16 +415,31 @@ def _hd95(a: np.ndarray, b: np.ndarray, spacing: tuple[float, ...], percentile: 
 def _lesion(
     side: Side,
     k: int,
-    labels: np.ndarray,
+    parts: _Parts,
     geometry: Any,
     match: tuple[Any, float] | None,
     status: Any,
     dice: float | None = None,
 ) -> Lesion:
-    spacing, origin, direction, offset, voxel_mm3 = geometry
-    where = np.argwhere(labels == k) + np.asarray(offset)
+    return _group_lesion(k, [k], parts, geometry, match, status, dice, side)
+
+
+def _group_lesion(
+    number: int,
+    members: list[int],
+    parts: _Parts,
+    geometry: Any,
+    match: tuple[Any, float] | None,
+    status: Any,
+    dice: float | None = None,
+    side: Side = "reference",
+) -> Lesion:
+    """A lesion (one component, or reference components merged by dilation) with its place."""
+    spacing, origin, direction, voxel_mm3, _ = geometry
     n = len(spacing)
-    centre = where.mean(axis=0)
+    sizes = parts.sizes[members]
+    voxels = int(sizes.sum())
+    centre = (parts.centroids[members] * sizes[:, None]).sum(axis=0) / max(voxels, 1)
     axes = np.asarray(direction, dtype=float).reshape(n, n) * np.asarray(spacing)
     centroid = np.asarray(origin, dtype=float) + axes @ centre
     ids: tuple[int, ...] = ()
@@ -282,13 +448,15 @@ def _lesion(
         other, iou = match
         ids = other if isinstance(other, tuple) else (int(other),)
         dice_value = dice if dice is not None else 2 * iou / (1 + iou)
+    low = parts.low[members].min(axis=0)
+    high = parts.high[members].max(axis=0)
     return Lesion(
         side,
-        k,
-        len(where),
-        len(where) * voxel_mm3 / 1000.0,
+        number,
+        voxels,
+        voxels * voxel_mm3 / 1000.0,
         tuple(round(float(v), 3) for v in centroid),
-        (*(int(v) for v in where.min(axis=0)), *(int(v) + 1 for v in where.max(axis=0))),
+        (*(int(v) for v in low), *(int(v) for v in high)),
         ids,
         float(iou),
         float(dice_value),

@@ -226,7 +226,7 @@ def region_surfaces(
     keep = ref != ignore if ignore is not None else None
     out = {}
     for region in regions:
-        r, p = _member(ref, region.values), _member(pred, region.values)
+        r, p = member(ref, region.values), member(pred, region.values)
         if keep is not None:
             r &= keep
             p &= keep
@@ -234,7 +234,7 @@ def region_surfaces(
     return out
 
 
-def _member(labels: np.ndarray, values: tuple[int, ...]) -> np.ndarray:
+def member(labels: np.ndarray, values: tuple[int, ...]) -> np.ndarray:
     mask = labels == values[0]
     for v in values[1:]:
         mask |= labels == v

@@ -178,3 +178,32 @@ def test_match_specs():
     assert parse_match("iou>0.5") == ("iou", 0.5, True)
     assert parse_match("iou>=0.1") == ("iou", 0.1, False)
     assert parse_match("overlap") == ("overlap", 0.0, False)
+
+
+def test_memory_layout_does_not_change_the_result(vector):
+    ref, pred = vector
+    c = run(np.ascontiguousarray(ref), np.ascontiguousarray(pred))
+    f = run(np.asfortranarray(ref), np.asfortranarray(pred))
+    mixed = run(np.asfortranarray(ref), pred[:, :, :])
+    turned = run(ref.transpose(2, 1, 0).T, pred)  # a non-contiguous view
+    for other in (f, mixed, turned):
+        assert (other.tp, other.fp, other.fn, other.sq) == (c.tp, c.fp, c.fn, c.sq)
+        assert sorted(x.centroid_mm for x in other.lesions) == sorted(
+            x.centroid_mm for x in c.lesions
+        )
+
+
+def test_overlap_rule_merges_reference_lesions_whose_dilations_touch():
+    ref = np.zeros((20, 10, 10), bool)
+    ref[2:5, 2:5, 2:5] = True
+    ref[7:10, 2:5, 2:5] = True  # 2 voxels apart: dilations by 1 touch
+    ref[16:18, 2:4, 2:4] = True  # far away: stays alone
+    pred = np.zeros_like(ref)
+    pred[2:5, 2:5, 2:5] = True  # finds the first only
+    apart = run(ref, pred, match="overlap")
+    assert (apart.n_ref, apart.tp, apart.fn) == (3, 1, 2)
+    merged = run(ref, pred, match="overlap", dilation=1)
+    assert (merged.n_ref, merged.tp, merged.fn, merged.fp) == (2, 1, 1, 0)
+    assert merged.dice == pytest.approx((2 * 27 / (54 + 27) + 0) / 2)
+    first = next(x for x in merged.lesions if x.side == "reference" and x.status == "TP")
+    assert first.voxels == 54
