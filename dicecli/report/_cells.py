@@ -35,13 +35,19 @@ def surface_columns(result: RunResult) -> list[str]:
     return [m for m in SURFACE_METRICS if m in result.cases.columns]
 
 
+def _lesions(result: RunResult) -> bool:
+    return "lesion_tp" in result.cases.columns
+
+
 def case_headers(result: RunResult) -> tuple[str, ...]:
     surface = [f"{m} mm" if m != "nsd" else m for m in surface_columns(result)]
-    return (*_CASE_HEADERS, *surface, "pred mL", "ref mL", "empty")
+    lesions = ("lesions TP/FP/FN", "lesion F1") if _lesions(result) else ()
+    return (*_CASE_HEADERS, *surface, *lesions, "pred mL", "ref mL", "empty")
 
 
 def case_cells(result: RunResult) -> list[list[str]]:
     surface = surface_columns(result)
+    lesions = _lesions(result)
     rows = []
     for r in result.cases.to_dict(orient="records"):
         rows.append(
@@ -50,6 +56,11 @@ def case_cells(result: RunResult) -> list[list[str]]:
                 str(r["label"]),
                 *(num(r[m]) for m in ("dice", "iou", "precision", "recall", "specificity")),
                 *(num(r[m], 2 if m != "nsd" else 4) for m in surface),
+                *(
+                    (f"{r['lesion_tp']}/{r['lesion_fp']}/{r['lesion_fn']}", num(r["lesion_f1"]))
+                    if lesions
+                    else ()
+                ),
                 _ml(float(r["pred_volume_ml"])),
                 _ml(float(r["ref_volume_ml"])),
                 str(r["empty"]),

@@ -49,6 +49,9 @@ def test_lesion_columns_table_and_pooled_summary(runner, folders, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "Lesions (summed over cases" in result.stdout
+    assert "lesions TP/FP/FN" in result.stdout
+    row_a = next(line for line in result.stdout.splitlines() if line.startswith(" a "))
+    assert " 1/2/2 " in row_a
     report = json.loads((tmp_path / "r.json").read_text())
     rows = {r["case"]: r for r in report["cases"]}
     assert (rows["a"]["lesion_tp"], rows["a"]["lesion_fp"], rows["a"]["lesion_fn"]) == (1, 2, 2)
