@@ -11,13 +11,13 @@ import pandas as pd
 
 from dicecli.metrics import (
     METRICS,
-    SURFACE_METRICS,
     dice_from_totals,
     empty_situation,
     overlap_metrics,
     region_counts,
 )
 from dicecli.models import (
+    ALL_METRICS,
     LESION_COUNTS,
     LESION_METRICS,
     CaseTally,
@@ -267,7 +267,7 @@ def summarise(
     count of valid values and mean, std (ddof=1), median, quartiles, min, max (NaN excluded) and
     the percentile-bootstrap 95% confidence interval of the mean (``resamples`` resamples of the
     valid values with replacement, seed 0; none when ``resamples`` is 0)."""
-    metrics = [m for m in (*METRICS, *SURFACE_METRICS, *LESION_METRICS) if m in cases.columns]
+    metrics = [m for m in ALL_METRICS if m in cases.columns]
     lesions = "lesion_tp" in cases.columns
     out: list[dict[str, Any]] = []
     for region in regions:

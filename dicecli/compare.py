@@ -120,9 +120,9 @@ def set_pairs(names: Sequence[str], all_pairs: bool) -> tuple[tuple[str, str], .
 
 def metrics_of(cases: pd.DataFrame) -> tuple[str, ...]:
     """The metrics present in a per-case table, overlap first."""
-    from dicecli.models import LESION_METRICS, METRICS, SURFACE_METRICS
+    from dicecli.models import ALL_METRICS
 
-    return tuple(m for m in (*METRICS, *SURFACE_METRICS, *LESION_METRICS) if m in cases.columns)
+    return tuple(m for m in ALL_METRICS if m in cases.columns)
 
 
 def compare_tables(

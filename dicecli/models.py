@@ -22,6 +22,9 @@ LESION_METRICS = ("lesion_f1", "lesion_sq", "lesion_pq", "lesion_dice", "lesion_
 #: Lesion counts per case and label, with ``--lesions``.
 LESION_COUNTS = ("lesions_ref", "lesions_pred", "lesion_tp", "lesion_fp", "lesion_fn")
 
+#: Every per-case metric, in column order: what summaries, gates and comparisons can use.
+ALL_METRICS = (*METRICS, *SURFACE_METRICS, *LESION_METRICS)
+
 #: Gated with "must not exceed" instead of "must reach".
 LOWER_IS_BETTER = frozenset({"hd", "hd95", "assd", "masd", "lesion_hd95"})
 

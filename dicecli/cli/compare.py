@@ -8,8 +8,9 @@ from typing import Any
 import click
 
 from dicecli.cli import error_funnel
+from dicecli.cli.gating import annotations_option
 from dicecli.cli.options import apply, output_options, score_options
-from dicecli.models import LESION_METRICS, METRICS, SURFACE_METRICS
+from dicecli.models import ALL_METRICS, SURFACE_METRICS
 
 _COMPARE_OPTIONS = apply(
     [
@@ -39,18 +40,12 @@ _COMPARE_OPTIONS = apply(
         ),
         click.option(
             "--gate-metric",
-            type=click.Choice([*METRICS, *SURFACE_METRICS, *LESION_METRICS]),
+            type=click.Choice(ALL_METRICS),
             default="dice",
             show_default=True,
             help="The metric --fail-if-worse checks (distances: lower is better).",
         ),
-        click.option(
-            "--annotations",
-            type=click.Choice(["none", "github"]),
-            default="none",
-            show_default=True,
-            help="Also print failed rules as GitHub ::error:: commands.",
-        ),
+        annotations_option,
     ]
 )
 

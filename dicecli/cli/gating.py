@@ -9,11 +9,19 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from dicecli.cli.options import apply
-from dicecli.models import LESION_METRICS, METRICS, SURFACE_METRICS
+from dicecli.models import ALL_METRICS
 
 if TYPE_CHECKING:
     from dicecli.api import RunResult
     from dicecli.gate import GateSettings
+
+annotations_option = click.option(
+    "--annotations",
+    type=click.Choice(["none", "github"]),
+    default="none",
+    show_default=True,
+    help="Also print failed rules as GitHub ::error:: commands.",
+)
 
 gate_options = apply(
     [
@@ -32,7 +40,7 @@ gate_options = apply(
         ),
         click.option(
             "--gate-metric",
-            type=click.Choice([*METRICS, *SURFACE_METRICS, *LESION_METRICS]),
+            type=click.Choice(ALL_METRICS),
             default="dice",
             show_default=True,
             help="The metric the gates check; distances (hd, hd95, assd, masd) must not exceed "
@@ -63,13 +71,7 @@ gate_options = apply(
             metavar="D",
             help="With --baseline: fail when a case/label present in both drops by more than D.",
         ),
-        click.option(
-            "--annotations",
-            type=click.Choice(["none", "github"]),
-            default="none",
-            show_default=True,
-            help="Also print failed rules as GitHub ::error:: commands.",
-        ),
+        annotations_option,
     ]
 )
 

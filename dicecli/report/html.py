@@ -15,7 +15,7 @@ from types import SimpleNamespace
 from typing import IO, TYPE_CHECKING, Any
 
 from dicecli._version import __version__
-from dicecli.models import METRICS, SURFACE_METRICS
+from dicecli.models import ALL_METRICS
 
 if TYPE_CHECKING:
     from dicecli.api import RunResult
@@ -48,7 +48,7 @@ def context(result: RunResult) -> dict[str, Any]:
 
     options: HtmlOptions = getattr(result, "html", None) or HtmlOptions()
     cases = result.cases
-    metrics = [m for m in (*METRICS, *SURFACE_METRICS) if m in cases.columns]
+    metrics = [m for m in ALL_METRICS if m in cases.columns]
     csv = io.StringIO()
     write_csv(result, csv)
     settings = result.settings
