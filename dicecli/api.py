@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from dicecli.errors import DiceCliError, NoCasesError, UsageError
@@ -39,6 +39,12 @@ class RunResult:
     html: HtmlOptions | None = None
     #: one row per lesion (``aggregate.LESION_TABLE_COLUMNS``), with ``lesions=True``
     lesions: pd.DataFrame | None = None
+    #: False when the run was stopped (a signal) before every case was scored
+    complete: bool = True
+    #: cases taken from the journal (``resume=True``); cases finished of the cases to score
+    resumed: int = 0
+    finished: int = 0
+    total: int = 0
 
     @property
     def ok(self) -> bool:
@@ -49,8 +55,6 @@ class RunResult:
         self, settings: GateSettings, baseline: dict[str, Any] | None = None
     ) -> RunResult:
         """This result with the CI gate evaluated (``result.gate.passed``)."""
-        from dataclasses import replace
-
         from dicecli.gate import evaluate_gate
 
         return replace(self, gate=evaluate_gate(self.cases, self.regions, settings, baseline))
@@ -63,6 +67,9 @@ def score_cases(
     pairs: str | os.PathLike[str] | None = None,
     on_case_done: Callable[[Any], None] | None = None,
     on_pairing: Callable[[Pairing, int], None] | None = None,
+    journal: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    should_stop: Callable[[], bool] | None = None,
     **options: Any,
 ) -> RunResult:
     """Score every case of two folders (paired by case id), two masks, or a pairs manifest.
@@ -77,6 +84,12 @@ def score_cases(
         Called with each case's outcome as it finishes, and once with the pairing and the
         number of cases that will be scored (missing predictions under ``missing="skip"`` or
         ``"error"`` and duplicate case ids are not).
+    journal, resume
+        Append each finished case to this JSON-lines journal; with ``resume``, reuse the cases
+        it holds whose inputs are unchanged (``dicecli.journal``).
+    should_stop
+        Polled between cases: when it returns True no further case starts, and the result holds
+        the cases finished so far with ``complete=False``.
     **options
         Any field of :class:`dicecli.models.ScoreOptions` (``labels="liver=1,tumor=2"``,
         ``empty="one"``, ``soft=True``, ``jobs=1`` ...).
@@ -91,7 +104,6 @@ def score_cases(
     >>> result = score_cases("examples/nifti/pred", "examples/nifti/gt", jobs=1)  # doctest: +SKIP
     >>> result.summary[["label", "dice_mean"]]  # doctest: +SKIP
     """
-    from dicecli.engine import run_cases
     from dicecli.labels import parse_labels
     from dicecli.options import make_options
     from dicecli.pairing import pair_cases, pairs_from_manifest
@@ -117,12 +129,54 @@ def score_cases(
     ]
     if not todo and not pairing.conflicts:
         raise NoCasesError(_nothing_to_score(pred, gt, pairs, pairing))
-    outcomes = run_cases(todo, opts, on_case_done)
+    outcomes, reused, complete = _run(todo, opts, on_case_done, journal, resume, should_stop)
     tallies = [o for o in outcomes if isinstance(o, CaseTally)]
     failures += [o for o in outcomes if isinstance(o, CaseFailure)]
-    return _result(
+    result = _result(
         tallies, failures, given, opts, pairing, skipped, f"{backend.name} ({backend.device})"
     )
+    return replace(
+        result, complete=complete, resumed=reused, finished=len(outcomes), total=len(todo)
+    )
+
+
+def _run(
+    todo: list[CasePair],
+    opts: ScoreOptions,
+    on_case_done: Callable[[Any], None] | None,
+    journal: str | os.PathLike[str] | None,
+    resume: bool,
+    should_stop: Callable[[], bool] | None,
+) -> tuple[list[Any], int, bool]:
+    """The outcomes in the order of ``todo`` (those journalled reused), how many were reused,
+    and whether every case finished."""
+    from dicecli.engine import run_cases
+    from dicecli.journal import Journal
+
+    if resume and journal is None:
+        raise UsageError("--resume needs --journal PATH (the journal of the interrupted run)")
+    book = Journal(os.fspath(journal), opts, resume) if journal is not None else None
+    try:
+        known = {p.case: book.done(p) for p in todo} if book else {}
+        fresh = [p for p in todo if known.get(p.case) is None]
+        by_case = {p.case: p for p in todo}
+
+        def done(outcome: Any) -> None:
+            if book is not None:
+                book.record(by_case[outcome.case], outcome)
+            if on_case_done:
+                on_case_done(outcome)
+
+        for outcome in known.values():
+            if outcome is not None and on_case_done:
+                on_case_done(outcome)
+        scored = {o.case: o for o in run_cases(fresh, opts, done, should_stop)}
+    finally:
+        if book is not None:
+            book.close()
+    outcomes = [known.get(p.case) or scored.get(p.case) for p in todo]
+    finished = [o for o in outcomes if o is not None]
+    return finished, len(todo) - len(fresh), len(finished) == len(todo)
 
 
 def score_pair(
@@ -192,8 +246,6 @@ def _result(
     skipped: tuple[str, ...],
     backend: str,
 ) -> RunResult:
-    from dataclasses import replace
-
     from dicecli.aggregate import case_rows, lesion_rows, run_names, run_values, summarise
     from dicecli.labels import discover_labels, with_background
 

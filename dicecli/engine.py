@@ -11,7 +11,7 @@ import math
 import os
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
@@ -242,46 +242,69 @@ def run_cases(
     pairs: Sequence[CasePair],
     options: ScoreOptions,
     on_done: Callable[[Outcome], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[Outcome]:
-    """Score every case, in worker processes when that pays; results keep the order of ``pairs``."""
+    """Score every case, in worker processes when that pays; results keep the order of ``pairs``.
+    When ``should_stop()`` turns true (a signal), no further case starts: the cases running
+    finish, and only the finished ones are returned."""
     jobs = [CaseJob(p, options) for p in pairs]
     workers = min(options.jobs or os.cpu_count() or 1, len(jobs))
+    stop = should_stop or (lambda: False)
     if workers <= 1 or _input_bytes(pairs) < PARALLEL_MIN_BYTES:
         results = []
         for job in jobs:
+            if stop():
+                break
             results.append(score_case(job))
             if on_done:
                 on_done(results[-1])
         return results
-    return _run_pool(jobs, workers, on_done)
+    return _run_pool(jobs, workers, on_done, stop)
 
 
 def _run_pool(
-    jobs: list[CaseJob], workers: int, on_done: Callable[[Outcome], None] | None
+    jobs: list[CaseJob],
+    workers: int,
+    on_done: Callable[[Outcome], None] | None,
+    stop: Callable[[], bool],
 ) -> list[Outcome]:
+    from concurrent.futures import FIRST_COMPLETED, wait
+
     context = _pool_context(jobs[0].options.device)
     results: list[Outcome | None] = [None] * len(jobs)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures: dict[Future[Outcome], int] = {
             pool.submit(score_case, job): i for i, job in enumerate(jobs)
         }
-        for future in as_completed(futures):
-            i = futures[future]
-            try:
-                results[i] = future.result()
-            except BrokenProcessPool:
-                pair = jobs[i].pair
-                results[i] = CaseFailure(
-                    pair.case,
-                    pair.pred,
-                    pair.gt,
-                    "WorkerDied",
-                    f"case {pair.case}: the worker process died (out of memory?); "
-                    "lower --jobs or --max-voxels",
-                )
-            if on_done:
-                on_done(results[i])  # type: ignore[arg-type]
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            if stop():
+                for future in pending:
+                    future.cancel()  # queued cases never start; running ones finish
+            for future in done:
+                if future.cancelled():
+                    continue
+                i = futures[future]
+                results[i] = _result_of(future, jobs[i].pair)
+                if on_done:
+                    on_done(results[i])  # type: ignore[arg-type]
+            pending = {f for f in pending if not f.cancelled()}
     return [r for r in results if r is not None]
+
+
+def _result_of(future: Future[Outcome], pair: CasePair) -> Outcome:
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return CaseFailure(
+            pair.case,
+            pair.pred,
+            pair.gt,
+            "WorkerDied",
+            f"case {pair.case}: the worker process died (out of memory?); "
+            "lower --jobs or --max-voxels",
+        )
 
 
 def _pool_context(device: DevicePolicy) -> Any:

@@ -246,6 +246,23 @@ def apply(decorators: list[F]) -> Callable[[F], F]:
     return wrap
 
 
+journal_options: F = apply(
+    [
+        click.option(
+            "--journal",
+            type=click.Path(dir_okay=False),
+            help="Append each finished case to this JSON-lines journal (flushed per case), so "
+            "that an interrupted run can be resumed.",
+        ),
+        click.option(
+            "--resume",
+            is_flag=True,
+            help="With --journal: reuse the journalled cases whose inputs are unchanged and score "
+            "the rest (the options that change numbers must be the same).",
+        ),
+    ]
+)
+
 lesion_table_option: F = click.option(
     "--lesion-table",
     type=click.Path(dir_okay=False),

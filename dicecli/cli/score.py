@@ -10,7 +10,9 @@ import click
 
 from dicecli.cli import error_funnel
 from dicecli.cli.gating import append_step_summary, build_gate, gate_options, report_gate
+from dicecli.cli.interrupt import interrupt_guard
 from dicecli.cli.options import (
+    journal_options,
     lesion_table_option,
     output_options,
     pairs_option,
@@ -36,6 +38,7 @@ def _options(f: Any) -> Any:
             output_options,
             summary_only_option,
             lesion_table_option,
+            journal_options,
             report_options,
         ]
     ):
@@ -83,6 +86,8 @@ def run_score(
     worst: int,
     images: str | None,
     lesion_table: str | None,
+    journal: str | None,
+    resume: bool,
     **options: Any,
 ) -> None:
     """Score, gate, write every output, say what went wrong, exit with the right code."""
@@ -103,9 +108,17 @@ def run_score(
         gate, baseline = build_gate(**gate_args)
         show = sys.stderr.isatty() if progress is None else progress
         start = time.perf_counter()
-        with ProgressBar(show) as bar:
+        with ProgressBar(show) as bar, interrupt_guard() as interrupt:
             result = score_cases(
-                pred, gt, pairs=pairs, on_case_done=bar.tick, on_pairing=bar.paired, **options
+                pred,
+                gt,
+                pairs=pairs,
+                on_case_done=bar.tick,
+                on_pairing=bar.paired,
+                journal=journal,
+                resume=resume,
+                should_stop=interrupt.stopped,
+                **options,
             )
         if verbose:
             n = result.cases["case"].nunique() + len(result.errors)
@@ -123,6 +136,9 @@ def run_score(
         append_step_summary(result)
         _report_problems(result, debug)
         report_gate(result, annotations, report_on_stdout=fmt in ("table", "markdown"))
+        if not result.complete:
+            _report_interrupt(result, interrupt, journal)
+            sys.exit(interrupt.exit_code)
         failed_gate = result.gate is not None and not result.gate.passed
         if result.errors:
             scored = result.cases["case"].nunique()
@@ -167,6 +183,20 @@ def _write(result: RunResult, fmt: str, summary_only: bool, targets: list[tuple[
         WRITERS[fmt](result, stdout)
     for path, target_fmt in targets:
         write_file(result, path, target_fmt)
+
+
+def _report_interrupt(result: RunResult, interrupt: Any, journal: str | None) -> None:
+    done = result.finished
+    how = (
+        f"resume with the same command and --journal {journal} --resume"
+        if journal
+        else "pass --journal PATH next time to be able to resume"
+    )
+    click.echo(
+        f"warning: interrupted by {interrupt.name} after {done} of {result.total} case(s); the "
+        f'outputs hold those and are marked incomplete (JSON "complete": false); {how}',
+        err=True,
+    )
 
 
 def check_lesion_table(path: str | None, lesions: bool) -> None:

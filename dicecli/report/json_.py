@@ -21,6 +21,8 @@ SCHEMA_VERSION = 1
 
 class JsonReport(TypedDict):
     schema_version: int
+    #: false when the run was interrupted (a signal) before every case was scored
+    complete: bool
     dicecli_version: str
     created: str
     backend: str
@@ -41,6 +43,7 @@ class JsonReport(TypedDict):
 def build_report(result: RunResult) -> JsonReport:
     return {
         "schema_version": SCHEMA_VERSION,
+        "complete": result.complete,
         "dicecli_version": __version__,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "backend": result.backend,

@@ -1,0 +1,159 @@
+"""A journal of finished cases, so that an interrupted run resumes where it stopped.
+
+``--journal PATH`` appends one JSON line per finished case -- its outcome (the small numbers a
+worker returns: counts, surface and lesion statistics, or the case's error), the size and mtime
+of its input files -- after a first line holding the options that change numbers. Each line is
+flushed as the case finishes. ``--resume`` reuses the cases whose inputs are unchanged, and
+refuses a journal written with other number-changing options, naming the difference.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Mapping
+from typing import IO, Any
+
+import numpy as np
+
+from dicecli.errors import UsageError
+from dicecli.models import CasePair, ScoreOptions
+
+VERSION = 1
+
+#: Options that never change a case's numbers: not compared on --resume.
+_NOT_NUMBERS = {"jobs", "device", "max_voxels", "ci_resamples", "pattern", "missing"}
+
+
+def fingerprint(options: ScoreOptions) -> dict[str, Any]:
+    """The options that change a case's numbers, as JSON values."""
+    return {
+        f.name: getattr(options, f.name)
+        for f in dataclasses.fields(options)
+        if f.name not in _NOT_NUMBERS
+    }
+
+
+def input_state(path: str | None) -> list[int] | None:
+    """Size and mtime (ns) of a file; for a folder (a DICOM series), the file count, total size
+    and newest mtime of its files."""
+    if path is None or not os.path.exists(path):
+        return None
+    if os.path.isdir(path):
+        stats = [e.stat() for e in os.scandir(path) if e.is_file()]
+        return [
+            len(stats),
+            sum(s.st_size for s in stats),
+            max((s.st_mtime_ns for s in stats), default=0),
+        ]
+    st = os.stat(path)
+    return [st.st_size, st.st_mtime_ns]
+
+
+class Journal:
+    """Open with ``resume`` to reuse the cases already journalled; else start a new journal."""
+
+    def __init__(self, path: str, options: ScoreOptions, resume: bool) -> None:
+        self.path = path
+        self.entries: dict[str, dict[str, Any]] = {}
+        wanted = fingerprint(options)
+        if resume and os.path.exists(path):
+            self._read(wanted)
+            self.stream: IO[str] = open(path, "a", encoding="utf-8")  # noqa: SIM115 - held open
+        else:
+            folder = os.path.dirname(os.path.abspath(path))
+            os.makedirs(folder, exist_ok=True)
+            self.stream = open(path, "w", encoding="utf-8")  # noqa: SIM115 - held for the run
+            self._write({"journal": VERSION, "options": wanted})
+
+    def _read(self, wanted: dict[str, Any]) -> None:
+        with open(self.path, encoding="utf-8") as f:
+            lines = [line for line in f if line.strip()]
+        try:
+            head = json.loads(lines[0]) if lines else {}
+        except json.JSONDecodeError:
+            head = {}
+        if head.get("journal") != VERSION:
+            raise UsageError(f"{self.path}: not a dicecli journal (version {VERSION}); remove it")
+        before = head.get("options", {})
+        changed = sorted(k for k in set(before) | set(wanted) if before.get(k) != wanted.get(k))
+        if changed:
+            diff = "; ".join(f"{k}: {before.get(k)!r} then, {wanted.get(k)!r} now" for k in changed)
+            raise UsageError(
+                f"{self.path} was written with other options ({diff}); rerun with those "
+                "options, or start a new journal (drop --resume)"
+            )
+        for line in lines[1:]:
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short when the run was killed: that case is rescored
+            self.entries[entry["case"]] = entry
+
+    def done(self, pair: CasePair) -> Any:
+        """The journalled outcome of ``pair`` when its inputs are unchanged, else None."""
+        entry = self.entries.get(pair.case)
+        if entry is None:
+            return None
+        if entry["inputs"] != [input_state(pair.pred), input_state(pair.gt)]:
+            return None
+        return decode(entry["outcome"])
+
+    def record(self, pair: CasePair, outcome: Any) -> None:
+        self._write(
+            {
+                "case": pair.case,
+                "inputs": [input_state(pair.pred), input_state(pair.gt)],
+                "outcome": encode(outcome),
+            }
+        )
+
+    def _write(self, entry: dict[str, Any]) -> None:
+        self.stream.write(json.dumps(entry) + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def _types() -> dict[str, type]:
+    from dicecli.metrics.lesions import Lesion, LesionResult
+    from dicecli.metrics.surface import SurfaceStats
+    from dicecli.models import CaseFailure, CaseTally, JointHistogram, SoftTally
+
+    kinds = (CaseTally, CaseFailure, JointHistogram, SoftTally, SurfaceStats, LesionResult, Lesion)
+    return {t.__name__: t for t in kinds}
+
+
+def encode(value: Any) -> Any:
+    """A worker's outcome as JSON values (dataclasses, arrays, tuples and mappings tagged)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {"__type__": type(value).__name__, **fields}
+    if isinstance(value, np.ndarray):
+        return {"__array__": value.tolist(), "dtype": str(value.dtype)}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return {"__tuple__": [encode(v) for v in value]}
+    if isinstance(value, Mapping):
+        return {"__map__": [[encode(k), encode(v)] for k, v in value.items()]}
+    return value
+
+
+def decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "__array__" in value:
+        return np.asarray(value["__array__"], dtype=value["dtype"])
+    if "__tuple__" in value:
+        return tuple(decode(v) for v in value["__tuple__"])
+    if "__map__" in value:
+        return {decode(k): decode(v) for k, v in value["__map__"]}
+    if "__type__" in value:
+        kind = _types()[value["__type__"]]
+        return kind(**{k: decode(v) for k, v in value.items() if k != "__type__"})
+    return {k: decode(v) for k, v in value.items()}
