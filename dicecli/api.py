@@ -70,6 +70,8 @@ def score_cases(
     journal: str | os.PathLike[str] | None = None,
     resume: bool = False,
     should_stop: Callable[[], bool] | None = None,
+    scheduler: str | None = None,
+    scheduler_file: str | None = None,
     **options: Any,
 ) -> RunResult:
     """Score every case of two folders (paired by case id), two masks, or a pairs manifest.
@@ -90,6 +92,10 @@ def score_cases(
     should_stop
         Polled between cases: when it returns True no further case starts, and the result holds
         the cases finished so far with ``complete=False``.
+    scheduler, scheduler_file
+        Run each case as a task on a Dask distributed cluster: ``tcp://host:port``, ``local``
+        or ``local:N`` (a LocalCluster of N worker processes for this run), or a scheduler file
+        (``pip install "dicecli[dask]"``).
     **options
         Any field of :class:`dicecli.models.ScoreOptions` (``labels="liver=1,tumor=2"``,
         ``empty="one"``, ``soft=True``, ``jobs=1`` ...).
@@ -104,12 +110,14 @@ def score_cases(
     >>> result = score_cases("examples/nifti/pred", "examples/nifti/gt", jobs=1)  # doctest: +SKIP
     >>> result.summary[["label", "dice_mean"]]  # doctest: +SKIP
     """
+    from dicecli.cluster import parse_scheduler
     from dicecli.labels import parse_labels
     from dicecli.options import make_options
     from dicecli.pairing import pair_cases, pairs_from_manifest
     from dicecli.xp import cached_backend
 
     opts = make_options(**options)
+    cluster = parse_scheduler(scheduler, scheduler_file)
     backend = cached_backend(opts.device)  # --device gpu without a GPU fails here, before any work
     given = parse_labels(opts.labels) if opts.labels else None
     if pairs is not None:
@@ -129,7 +137,9 @@ def score_cases(
     ]
     if not todo and not pairing.conflicts:
         raise NoCasesError(_nothing_to_score(pred, gt, pairs, pairing))
-    outcomes, reused, complete = _run(todo, opts, on_case_done, journal, resume, should_stop)
+    outcomes, reused, complete = _run(
+        todo, opts, on_case_done, journal, resume, should_stop, cluster
+    )
     tallies = [o for o in outcomes if isinstance(o, CaseTally)]
     failures += [o for o in outcomes if isinstance(o, CaseFailure)]
     result = _result(
@@ -147,6 +157,7 @@ def _run(
     journal: str | os.PathLike[str] | None,
     resume: bool,
     should_stop: Callable[[], bool] | None,
+    cluster: Any = None,
 ) -> tuple[list[Any], int, bool]:
     """The outcomes in the order of ``todo`` (those journalled reused), how many were reused,
     and whether every case finished."""
@@ -170,7 +181,7 @@ def _run(
         for outcome in known.values():
             if outcome is not None and on_case_done:
                 on_case_done(outcome)
-        scored = {o.case: o for o in run_cases(fresh, opts, done, should_stop)}
+        scored = {o.case: o for o in run_cases(fresh, opts, done, should_stop, cluster)}
     finally:
         if book is not None:
             book.close()

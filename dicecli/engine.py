@@ -29,6 +29,16 @@ from dicecli.models import (
 
 Outcome = CaseTally | CaseFailure
 
+
+@dataclass(frozen=True, slots=True)
+class Scheduler:
+    """Where a Dask run goes: ``address`` (``tcp://host:port``, or ``local`` / ``local:N`` for a
+    LocalCluster of N worker processes started for the run), or a ``scheduler_file``."""
+
+    address: str | None = None
+    scheduler_file: str | None = None
+
+
 #: Below this many input bytes in all (compressed: a 512x512x200 label map .nii.gz is ~0.3 MiB),
 #: starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 1 << 20
@@ -243,13 +253,19 @@ def run_cases(
     options: ScoreOptions,
     on_done: Callable[[Outcome], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    scheduler: Scheduler | None = None,
 ) -> list[Outcome]:
-    """Score every case, in worker processes when that pays; results keep the order of ``pairs``.
-    When ``should_stop()`` turns true (a signal), no further case starts: the cases running
-    finish, and only the finished ones are returned."""
+    """Score every case, in worker processes when that pays, or as tasks on a Dask cluster
+    (``scheduler``); results keep the order of ``pairs``. When ``should_stop()`` turns true (a
+    signal), no further case starts: the cases running finish, and only the finished ones are
+    returned."""
     jobs = [CaseJob(p, options) for p in pairs]
-    workers = min(options.jobs or os.cpu_count() or 1, len(jobs))
     stop = should_stop or (lambda: False)
+    if scheduler is not None and jobs:
+        from dicecli.cluster import run_on_dask
+
+        return run_on_dask(jobs, scheduler, on_done, stop)
+    workers = min(options.jobs or os.cpu_count() or 1, len(jobs))
     if workers <= 1 or _input_bytes(pairs) < PARALLEL_MIN_BYTES:
         results = []
         for job in jobs:

@@ -9,7 +9,7 @@ import click
 
 from dicecli.cli import error_funnel
 from dicecli.cli.gating import annotations_option
-from dicecli.cli.options import apply, output_options, score_options
+from dicecli.cli.options import apply, output_options, scheduler_options, score_options
 from dicecli.models import ALL_METRICS, SURFACE_METRICS
 
 _COMPARE_OPTIONS = apply(
@@ -56,6 +56,7 @@ _COMPARE_OPTIONS = apply(
 @click.argument("pred_b", type=click.Path())
 @click.argument("more", nargs=-1, type=click.Path())
 @score_options
+@scheduler_options
 @_COMPARE_OPTIONS
 @output_options
 def compare(**params: Any) -> None:

@@ -246,6 +246,24 @@ def apply(decorators: list[F]) -> Callable[[F], F]:
     return wrap
 
 
+scheduler_options: F = apply(
+    [
+        click.option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="Run each case as a task on Dask distributed: tcp://HOST:PORT of a running "
+            "scheduler, or local[:N] for N local worker processes (pip install "
+            "'dicecli[dask]'). Workers read the files: the paths must be the same for them.",
+        ),
+        click.option(
+            "--scheduler-file",
+            type=click.Path(dir_okay=False),
+            help="Connect to the Dask scheduler that wrote this file (dask scheduler "
+            "--scheduler-file), as on HPC clusters.",
+        ),
+    ]
+)
+
 journal_options: F = apply(
     [
         click.option(

@@ -17,6 +17,7 @@ from dicecli.cli.options import (
     output_options,
     pairs_option,
     report_options,
+    scheduler_options,
     score_options,
     summary_only_option,
 )
@@ -39,6 +40,7 @@ def _options(f: Any) -> Any:
             summary_only_option,
             lesion_table_option,
             journal_options,
+            scheduler_options,
             report_options,
         ]
     ):

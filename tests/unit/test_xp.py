@@ -108,9 +108,13 @@ def test_counting_on_each_backend(name, rng):
     assert soft.tp == pytest.approx(float(prob[gt == 1].sum()), rel=1e-12)
 
 
-def test_workers_are_not_forked_once_cuda_is_initialised(fake_cupy):
+def test_workers_are_not_forked_once_cuda_is_initialised(fake_cupy, monkeypatch):
+    import threading
+
     from dicecli.engine import _pool_context
 
+    # no other thread (a Dask test earlier in the session leaves its event-loop thread)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
     fake_cupy(stand_in(devices=1))
     assert _pool_context("auto").get_start_method() in ("forkserver", "spawn")
     assert _pool_context("cpu").get_start_method() == "fork"
