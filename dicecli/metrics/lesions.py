@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from dicecli.metrics.components import Parts, flat_bytes, foreground, parts
 from dicecli.models import EmptyPolicy
 
 Side = Literal["reference", "prediction"]
@@ -90,132 +91,6 @@ def parse_match(spec: str) -> tuple[Literal["iou", "overlap"], float, bool]:
     raise UsageError(f"--lesion-match {spec}: write iou:T, iou>T (T in [0, 1]) or overlap")
 
 
-def _offsets(ndim: int, connectivity: int | None) -> np.ndarray:
-    """Half of the neighbour offsets (each edge once): faces (6 / 4), faces and edges (18), or
-    every neighbour (26 / 8, the default). 6 reads as 4 and 18 or 26 as 8 in 2D; 4 as 6 and 8 as
-    26 in 3D."""
-    if ndim == 2:
-        most = {None: 2, 4: 1, 6: 1, 8: 2, 18: 2, 26: 2}[connectivity]
-    else:
-        most = {None: 3, 4: 1, 6: 1, 8: 3, 18: 2, 26: 3}[connectivity]
-    steps = np.array(np.meshgrid(*[[-1, 0, 1]] * ndim, indexing="ij")).reshape(ndim, -1).T
-    nonzero = np.count_nonzero(steps, axis=1)
-    steps = steps[(nonzero > 0) & (nonzero <= most)]
-    first = steps[np.arange(len(steps)), np.argmax(steps != 0, axis=1)]
-    return np.asarray(steps[first > 0])  # the first non-zero step positive: one of each pair
-
-
-def components(
-    coords: np.ndarray,
-    shape: tuple[int, ...],
-    connectivity: int | None,
-    order: Literal["C", "F"] = "C",
-) -> np.ndarray:
-    """Connected component ids (1..n) of the voxels at ``coords`` (rows sorted by flat index in
-    ``order``), found as the connected components of their neighbour graph
-    (``scipy.sparse.csgraph``): work in proportion to the lesion voxels, never to the volume."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    n = len(coords)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    flat = np.ravel_multi_index(coords.T, shape, order=order)
-    rows, cols = [], []
-    for step in _offsets(len(shape), connectivity):
-        other = coords + step
-        inside = np.all((other >= 0) & (other < np.asarray(shape)), axis=1)
-        target = np.ravel_multi_index(other[inside].T, shape, order=order)
-        j = np.searchsorted(flat, target)
-        j[j == n] = 0
-        hit = flat[j] == target
-        rows.append(np.flatnonzero(inside)[hit])
-        cols.append(j[hit])
-    i, j = np.concatenate(rows), np.concatenate(cols)
-    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    # number the components in the order of their first voxel (as a raster scan would)
-    first = np.full(labels.max() + 1, n)
-    np.minimum.at(first, labels, np.arange(n))
-    rank = np.empty_like(first)
-    rank[np.argsort(first, kind="stable")] = np.arange(1, len(first) + 1)
-    return np.asarray(rank[labels], dtype=np.int64)
-
-
-@dataclass(frozen=True, slots=True)
-class _Parts:
-    """The components of one side over the voxels of either mask (``coords``): each voxel's
-    component id (0: not in this side, or dropped for its size), and per component (index 0
-    unused) its voxel count, centroid and bounding box in array indices."""
-
-    ids: np.ndarray
-    coords: np.ndarray
-    n: int
-    sizes: np.ndarray
-    centroids: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
-
-    def crop(self, box: tuple[slice, ...]) -> np.ndarray:
-        """The component ids inside ``box`` as an array of its shape (0 elsewhere)."""
-        lo = np.array([b.start for b in box])
-        hi = np.array([b.stop for b in box])
-        inside = (self.ids > 0) & np.all((self.coords >= lo) & (self.coords < hi), axis=1)
-        out = np.zeros(tuple(hi - lo), dtype=np.int64)
-        out[tuple((self.coords[inside] - lo).T)] = self.ids[inside]
-        return out
-
-    def mask(self, k: int, box: tuple[slice, ...]) -> np.ndarray:
-        return np.asarray(self.crop(box) == k)
-
-
-def _flat(mask: np.ndarray, order: Literal["C", "F"]) -> np.ndarray:
-    """The mask's bytes in ``order``: a view when it is stored that way (no copy)."""
-    return np.asarray(mask).ravel(order=order).view(np.uint8)
-
-
-def _foreground(ref: np.ndarray, pred: np.ndarray, order: Literal["C", "F"]) -> np.ndarray:
-    """Flat indices (in ``order``) of the voxels in either mask: one pass over 8-byte words,
-    then only the non-zero words are looked at (masks of small lesions are mostly zeros)."""
-    a, b = _flat(ref, order), _flat(pred, order)
-    n = a.size - a.size % 8
-    words = np.flatnonzero(a[:n].view(np.uint64) | b[:n].view(np.uint64))
-    candidates = np.concatenate([(words[:, None] * 8 + np.arange(8)).ravel(), np.arange(n, a.size)])
-    return np.asarray(candidates[(a[candidates] | b[candidates]) != 0])
-
-
-def _parts(
-    side: np.ndarray,
-    coords: np.ndarray,
-    shape: tuple[int, ...],
-    settings: LesionSettings,
-    limit: float,
-    order: Literal["C", "F"],
-) -> _Parts:
-    """Components of the voxels where ``side`` is true, smaller ones than ``limit`` dropped."""
-    lab = np.zeros(len(coords), dtype=np.int64)
-    lab[side] = components(coords[side], shape, settings.connectivity, order)
-    n = int(lab.max(initial=0))
-    sizes = np.bincount(lab, minlength=n + 1)
-    keep = sizes >= max(limit, 1)
-    keep[0] = False
-    mapping = np.zeros(n + 1, dtype=np.int64)
-    mapping[keep] = np.arange(1, int(keep.sum()) + 1)
-    lab = mapping[lab]
-    m = int(keep.sum())
-    sizes = np.bincount(lab, minlength=m + 1)
-    ndim = coords.shape[1]
-    centroids = np.zeros((m + 1, ndim))
-    low = np.full((m + 1, ndim), np.iinfo(np.int64).max)
-    high = np.full((m + 1, ndim), -1)
-    for d in range(ndim):
-        centroids[:, d] = np.bincount(lab, weights=coords[:, d], minlength=m + 1)
-        np.minimum.at(low[:, d], lab, coords[:, d])
-        np.maximum.at(high[:, d], lab, coords[:, d] + 1)
-    centroids /= np.maximum(sizes, 1)[:, None]
-    return _Parts(lab, coords, m, sizes, centroids, low, high)
-
-
 def evaluate_lesions(
     ref: np.ndarray,
     pred: np.ndarray,
@@ -228,27 +103,27 @@ def evaluate_lesions(
     """Lesion-wise evaluation of two boolean masks on one grid."""
     # the order the reference is stored in (NIfTI: Fortran), so that nothing is copied
     order: Literal["C", "F"] = "F" if ref.flags.f_contiguous and not ref.flags.c_contiguous else "C"
-    at = _foreground(ref, pred, order)
+    at = foreground(ref, pred, order)
     if at.size == 0:
         nan = _EMPTY[empty]
         return LesionResult(0, 0, 0, 0, 0, nan, nan, nan, nan, math.nan, ())
     shape = tuple(int(n) for n in ref.shape)
     coords = np.stack(np.unravel_index(at, shape, order=order), axis=1)
-    in_ref = _flat(ref, order)[at] != 0
-    in_pred = _flat(pred, order)[at] != 0
+    in_ref = flat_bytes(ref, order)[at] != 0
+    in_pred = flat_bytes(pred, order)[at] != 0
     voxel_mm3 = float(np.prod(spacing))
     limit = settings.min_size / voxel_mm3 if settings.min_size_mm3 else settings.min_size
     geometry = (spacing, origin, direction, voxel_mm3, shape)
     if settings.match == "overlap":  # as BraTS: small reference lesions only, after merging
-        r = _parts(in_ref, coords, shape, settings, 0, order)
-        p = _parts(in_pred, coords, shape, settings, 0, order)
+        r = parts(in_ref, coords, shape, settings.connectivity, 0, order)
+        p = parts(in_pred, coords, shape, settings.connectivity, 0, order)
         return _overlap_rule(r, p, geometry, settings, empty, limit)
-    r = _parts(in_ref, coords, shape, settings, limit, order)
-    p = _parts(in_pred, coords, shape, settings, limit, order)
+    r = parts(in_ref, coords, shape, settings.connectivity, limit, order)
+    p = parts(in_pred, coords, shape, settings.connectivity, limit, order)
     return _iou_rule(r, p, geometry, settings, empty)
 
 
-def _overlaps(r: _Parts, p: _Parts) -> np.ndarray:
+def _overlaps(r: Parts, p: Parts) -> np.ndarray:
     """``[i, j]``: voxels in reference component i and prediction component j (0: outside),
     from one histogram over the voxels of either mask."""
     codes = r.ids * (p.n + 1) + p.ids
@@ -265,8 +140,8 @@ def _box(
 
 
 def _iou_rule(
-    r: _Parts,
-    p: _Parts,
+    r: Parts,
+    p: Parts,
     geometry: Any,
     settings: LesionSettings,
     empty: EmptyPolicy,
@@ -306,8 +181,8 @@ def _iou_rule(
 
 
 def _overlap_rule(
-    r: _Parts,
-    p: _Parts,
+    r: Parts,
+    p: Parts,
     geometry: Any,
     settings: LesionSettings,
     empty: EmptyPolicy,
@@ -373,7 +248,7 @@ def _overlap_rule(
     return _result(len(dices), p.n, tp, ious, dices, hd, settings, empty, lesions, fp=fp)
 
 
-def _merge(r: _Parts, k: int, grown: Any, shape: tuple[int, ...]) -> list[list[int]]:
+def _merge(r: Parts, k: int, grown: Any, shape: tuple[int, ...]) -> list[list[int]]:
     """Groups of reference components whose dilations by ``k`` touch (are one component of the
     dilated mask, as BraTS labels it): j joins i when it lies within the dilation of i by 2k
     plus one fully connected step (union-find over each component's own box)."""
@@ -401,11 +276,6 @@ def _merge(r: _Parts, k: int, grown: Any, shape: tuple[int, ...]) -> list[list[i
     return sorted(groups.values())
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = int(np.count_nonzero(a | b))
-    return int(np.count_nonzero(a & b)) / union if union else math.nan
-
-
 def _hd95(a: np.ndarray, b: np.ndarray, spacing: tuple[float, ...], percentile: float) -> float:
     from dicecli.metrics.surface import surface_metrics, surface_stats
 
@@ -415,7 +285,7 @@ def _hd95(a: np.ndarray, b: np.ndarray, spacing: tuple[float, ...], percentile: 
 def _lesion(
     side: Side,
     k: int,
-    parts: _Parts,
+    parts: Parts,
     geometry: Any,
     match: tuple[Any, float] | None,
     status: Any,
@@ -427,7 +297,7 @@ def _lesion(
 def _group_lesion(
     number: int,
     members: list[int],
-    parts: _Parts,
+    parts: Parts,
     geometry: Any,
     match: tuple[Any, float] | None,
     status: Any,
