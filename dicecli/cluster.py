@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from typing import TYPE_CHECKING, Any
 
 from dicecli.errors import UsageError
@@ -36,36 +36,45 @@ def run_on_dask(
     results: list[Outcome | None] = [None] * len(jobs)
     with ExitStack() as stack:
         client = stack.enter_context(_client(distributed, scheduler))
-        futures = {
-            client.submit(score_case, job, key=f"dicecli-case-{i}-{job.pair.case}", pure=False): i
-            for i, job in enumerate(jobs)
-        }
-        pending = set(futures)
-        while pending:
+
+        def submit(i: int, attempt: int = 0) -> Any:
+            key = f"dicecli-case-{i}-{jobs[i].pair.case}-{attempt}"
+            return client.submit(score_case, jobs[i], key=key, pure=False)
+
+        index = {submit(i): i for i in range(len(jobs))}
+        unresolved = set(index)
+        stopping = False
+        while unresolved:
+            if not any(f.done() for f in unresolved):
+                # nothing finished within 0.2 s: look at the stop flag, then wait again
+                with suppress(TimeoutError):
+                    distributed.wait(unresolved, timeout=0.2, return_when="FIRST_COMPLETED")
+            if stop() and not stopping:
+                stopping = True
+                client.cancel([f for f in unresolved if not f.done()])  # no case starts
+            # fetch every finished result in one round trip, before anything else happens; a
+            # result lost with its worker meanwhile is computed again by Dask: wait for it
+            ready = [f for f in unresolved if f.status == "finished"]
             try:
-                done, pending = distributed.wait(
-                    pending, timeout=0.2, return_when="FIRST_COMPLETED"
-                )
-            except TimeoutError:  # nothing finished yet: look at the stop flag, wait again
-                done = set()
-            if stop() and pending:
-                client.cancel(list(pending))  # queued cases never start
-                pending = set()
-            # a finished result held by a worker that died since is "lost": Dask computes it
-            # again, so wait for it once more; fetch the others before anything else happens
-            finished = [f for f in done if f.status == "finished"]
-            try:
-                values = client.gather(finished) if finished else []
-            except Exception:  # noqa: BLE001 - one got lost while fetching: wait for them again
-                pending |= set(finished)
+                values = client.gather(ready) if ready else []
+            except Exception:  # noqa: BLE001 - one got lost while fetching: try again
                 continue
-            pending |= {f for f in done if f.status not in ("finished", "error", "cancelled")}
-            outcomes = list(zip(finished, values, strict=True))
-            outcomes += [(f, _outcome(f, jobs[futures[f]])) for f in done if f.status == "error"]
+            outcomes = list(zip(ready, values, strict=True))
+            outcomes += [
+                (f, _outcome(f, jobs[index[f]])) for f in unresolved if f.status == "error"
+            ]
             for future, outcome in outcomes:
-                results[futures[future]] = outcome
+                unresolved.discard(future)
+                results[index[future]] = outcome
                 if on_done:
                     on_done(outcome)
+            for future in [f for f in unresolved if f.status == "cancelled"]:
+                unresolved.discard(future)
+                if not stopping:  # dropped by the cluster, not by us: submit the case again
+                    i = index[future]
+                    again = submit(i, attempt=sum(1 for v in index.values() if v == i))
+                    index[again] = i
+                    unresolved.add(again)
     return [r for r in results if r is not None]
 
 
