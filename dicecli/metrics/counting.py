@@ -2,8 +2,8 @@
 
 The result is the joint histogram of (reference value, prediction value) pairs: the whole confusion
 matrix, from which the counts of any label or union of labels follow exactly (``overlap.py``). The
-arrays may be numpy or CuPy (``xp``); the work is done in chunks so that temporaries stay small and
-in cache on the CPU.
+arrays may be numpy or CuPy (``xp``); on the CPU the work is done in chunks so that temporaries stay
+small and in cache; on a CUDA device one fused kernel counts (``cuda_counting.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ CHUNK = 1 << 18
 
 #: Up to this many (reference, prediction) value pairs, dense chunks are counted by comparisons.
 DENSE_BINS = 16
+
+#: Voxels per chunk of the soft tally on a GPU (a float64 temporary of this size: 128 MiB).
+GPU_CHUNK = 1 << 24
 
 #: Chunk of the sparse joint histogram: small enough that all-background stretches are skipped
 #: cheaply, large enough that numpy's per-call overhead stays small (measured: 16-32 Ki best).
@@ -42,6 +45,12 @@ def joint_histogram(ref: Any, pred: Any, xp: Any = np, chunk: int = CHUNK) -> Jo
     if n == 0:
         empty = np.zeros(0, np.int64)
         return JointHistogram(empty, empty, empty)
+    if _is_cupy(xp):
+        from dicecli.metrics.cuda_counting import joint_table
+
+        fused = joint_table(g, p, xp)
+        if fused is not None:
+            return _sparse(fused)
     gmin, gmax, pmin, pmax = (_lowest(g, xp), int(xp.max(g)), _lowest(p, xp), int(xp.max(p)))
     if min(gmin, pmin) < 0 or (gmax + 1) * (pmax + 1) > 1 << 24:
         return _histogram_by_unique(g, p, xp)
@@ -64,6 +73,8 @@ def soft_tally(ref: Any, prob: Any, xp: Any = np, chunk: int = CHUNK) -> SoftTal
         gmax = values.size - 1
     else:
         values = np.arange(gmax + 1, dtype=np.int64)
+    if xp is not np:
+        chunk = max(chunk, GPU_CHUNK)  # few large launches; the temporaries fit on any GPU
     counts = xp.zeros(gmax + 1, dtype=xp.int64)
     sums = xp.zeros(gmax + 1, dtype=xp.float64)
     for s in range(0, int(g.size), chunk):
@@ -142,6 +153,11 @@ def _histogram_by_unique(g: Any, p: Any, xp: Any) -> JointHistogram:
     hist = _sparse(table.reshape(int(gv.size), kp))
     gvals, pvals = _host(gv).astype(np.int64), _host(pv).astype(np.int64)
     return JointHistogram(gvals[hist.ref_values], pvals[hist.pred_values], hist.counts)
+
+
+def _is_cupy(xp: Any) -> bool:
+    """CuPy itself (not numpy, nor a stand-in module in the tests): the fused kernel applies."""
+    return xp is not np and hasattr(xp, "RawModule")
 
 
 def _lowest(a: Any, xp: Any) -> int:
