@@ -40,6 +40,12 @@ def error_funnel(debug: bool = False) -> Iterator[None]:
         yield
     except (click.exceptions.ClickException, click.exceptions.Exit):
         raise  # Click's own usage errors and exits carry their codes
+    except BrokenPipeError:
+        # the reader went away (`dicecli score ... | head`): stop quietly, as if killed by SIGPIPE
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(128 + 13)
     except Exception as e:  # noqa: BLE001 - every failure ends as one line, never a traceback
         if debug:
             import traceback

@@ -210,3 +210,24 @@ def test_debug_shows_the_traceback_of_unexpected_errors(runner, folders, monkeyp
     assert "Traceback" not in plain.stderr
     debug = run(runner, pred, gt, "--labels", "1", "--debug")
     assert "Traceback" in debug.stderr
+
+
+def test_a_closed_pipe_ends_quietly():
+    """`dicecli score ... | head -1`: the reader goes away; no "unexpected BrokenPipeError"."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    nifti = os.path.join(ROOT, "examples", "nifti")
+    argv = [sys.executable, "-m", "dicecli", "score", f"{nifti}/pred", f"{nifti}/gt"]
+    proc = subprocess.Popen(
+        [*argv, "--format", "csv", "--device", "cpu"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()  # long before the first row is written (imports alone take longer)
+    _, err = proc.communicate(timeout=60)
+    assert err.decode() == ""
+    assert proc.returncode == 128 + 13
