@@ -11,17 +11,19 @@ from dicecli._version import __version__
 
 if TYPE_CHECKING:
     from dicecli.api import (
-        RunResult,
+        apply_gate,
         compare_predictions,
         describe_mask,
         score_cases,
         score_pair,
     )
     from dicecli.io import load_mask
+    from dicecli.models import RunResult
 
 __all__ = [
     "RunResult",
     "__version__",
+    "apply_gate",
     "compare_predictions",
     "describe_mask",
     "load_mask",
@@ -30,7 +32,8 @@ __all__ = [
 ]
 
 _LAZY = {
-    "RunResult": "dicecli.api",
+    "RunResult": "dicecli.models",
+    "apply_gate": "dicecli.api",
     "compare_predictions": "dicecli.api",
     "describe_mask": "dicecli.api",
     "score_cases": "dicecli.api",

@@ -4,60 +4,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from dicecli.errors import DiceCliError, NoCasesError, UsageError
-from dicecli.models import CaseFailure, CasePair, CaseTally, Region, ScoreOptions
+from dicecli.models import (
+    CaseFailure,
+    CasePair,
+    CaseTally,
+    CompareResult,
+    GateSettings,
+    Region,
+    RunResult,
+    ScoreOptions,
+)
 
 if TYPE_CHECKING:
-    import pandas as pd
-
-    from dicecli.compare import CompareResult
-    from dicecli.gate import GateOutcome, GateSettings
     from dicecli.pairing import Pairing
-    from dicecli.report.html import HtmlOptions
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """The outcome of a run: ``cases`` (one row per case and label), ``summary`` (one row per
-    label), ``errors`` (cases that could not be scored) and what was skipped or warned about."""
-
-    cases: pd.DataFrame
-    summary: pd.DataFrame
-    errors: tuple[CaseFailure, ...]
-    regions: tuple[Region, ...]
-    options: ScoreOptions
-    backend: str
-    warnings: tuple[str, ...] = ()
-    skipped: tuple[str, ...] = ()
-    unmatched_predictions: tuple[str, ...] = ()
-    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
-    gate: GateOutcome | None = None
-    spacings: dict[str, tuple[float, ...]] = field(default_factory=dict)
-    html: HtmlOptions | None = None
-    #: one row per lesion (``aggregate.LESION_TABLE_COLUMNS``), with ``lesions=True``
-    lesions: pd.DataFrame | None = None
-    #: False when the run was stopped (a signal) before every case was scored
-    complete: bool = True
-    #: cases taken from the journal (``resume=True``); cases finished of the cases to score
-    resumed: int = 0
-    finished: int = 0
-    total: int = 0
-
-    @property
-    def ok(self) -> bool:
-        """True when every case was scored."""
-        return not self.errors
-
-    def with_gate(
-        self, settings: GateSettings, baseline: dict[str, Any] | None = None
-    ) -> RunResult:
-        """This result with the CI gate evaluated (``result.gate.passed``)."""
-        from dicecli.gate import evaluate_gate
-
-        return replace(self, gate=evaluate_gate(self.cases, self.regions, settings, baseline))
 
 
 def score_cases(
@@ -145,9 +108,25 @@ def score_cases(
     result = _result(
         tallies, failures, given, opts, pairing, skipped, f"{backend.name} ({backend.device})"
     )
+    inputs = {"pred": pred, "gt": gt, "pairs": pairs}
     return replace(
-        result, complete=complete, resumed=reused, finished=len(outcomes), total=len(todo)
+        result,
+        inputs={k: os.fspath(v) for k, v in inputs.items() if v is not None},
+        complete=complete,
+        resumed=reused,
+        finished=len(outcomes),
+        total=len(todo),
     )
+
+
+def apply_gate(
+    result: RunResult, settings: GateSettings, baseline: dict[str, Any] | None = None
+) -> RunResult:
+    """``result`` with the CI gate evaluated (``result.gate.passed``); ``baseline`` is a JSON
+    report of an earlier run (``dicecli.gate.load_baseline``) for ``max_drop`` rules."""
+    from dicecli.gate import evaluate_gate
+
+    return replace(result, gate=evaluate_gate(result.cases, result.regions, settings, baseline))
 
 
 def _run(
@@ -363,7 +342,7 @@ def compare_predictions(
     >>> r = compare_predictions("gt", ["model_a", "model_b"], jobs=1)  # doctest: +SKIP
     >>> r.comparisons.query("metric == 'dice'")[["label", "mean_diff", "p_holm"]]  # doctest: +SKIP
     """
-    from dicecli.compare import CompareResult, compare_tables, metrics_of, set_pairs
+    from dicecli.compare import compare_tables, metrics_of, set_pairs
 
     paths = [os.fspath(p) for p in predictions]
     if len(paths) < 2:

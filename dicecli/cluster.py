@@ -12,13 +12,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from contextlib import ExitStack, suppress
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dicecli.errors import UsageError
-from dicecli.models import CaseFailure
-
-if TYPE_CHECKING:
-    from dicecli.engine import CaseJob, Outcome, Scheduler
+from dicecli.models import CaseFailure, CaseJob, Outcome, Scheduler
 
 INSTALL = 'pip install "dicecli[dask]"'
 
@@ -26,12 +23,13 @@ INSTALL = 'pip install "dicecli[dask]"'
 def run_on_dask(
     jobs: list[CaseJob],
     scheduler: Scheduler,
+    score_case: Callable[[CaseJob], Outcome],
     on_done: Callable[[Outcome], None] | None,
     stop: Callable[[], bool],
 ) -> list[Outcome]:
-    """Submit every case, gather them as they complete (in the order of ``jobs``)."""
+    """Submit ``score_case`` of every case (the engine's, passed in: a task must be a function
+    the workers can import), gather them as they complete (in the order of ``jobs``)."""
     distributed = _import()
-    from dicecli.engine import score_case
 
     results: list[Outcome | None] = [None] * len(jobs)
     with ExitStack() as stack:
@@ -143,8 +141,6 @@ class _Closing:
 
 def parse_scheduler(address: str | None, scheduler_file: str | None) -> Scheduler | None:
     """``--scheduler`` / ``--scheduler-file`` as one value (checked), or None for the local pool."""
-    from dicecli.engine import Scheduler
-
     if address and scheduler_file:
         raise UsageError("give --scheduler or --scheduler-file, not both")
     if not address and not scheduler_file:

@@ -13,18 +13,25 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dicecli.models import LOWER_IS_BETTER
+from dicecli.metrics.paired import paired_values
+from dicecli.models import (
+    LOWER_IS_BETTER,
+    CompareGate,
+    CompareResult,
+    GateCheck,
+    WorseRule,
+)
+
+__all__ = ["CompareGate", "CompareResult", "GateCheck", "WorseRule"]
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from dicecli.api import RunResult
 
 #: Columns of the comparisons table, in order (CSV columns and JSON fields).
 COLUMNS = (
@@ -47,68 +54,6 @@ COLUMNS = (
     "ties",
     "losses",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class WorseRule:
-    """``--fail-if-worse [LABEL=]MARGIN``: B may trail A by at most ``margin`` (every label when
-    ``label`` is None), and must not be significantly worse."""
-
-    margin: float
-    label: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class GateCheck:
-    """One label of one pair, checked: ``failure`` is the one-line reason, or None."""
-
-    pair: str
-    label: str
-    failure: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class CompareGate:
-    """The model-update gate on one metric."""
-
-    metric: str
-    alpha: float
-    rules: tuple[WorseRule, ...]
-    checks: tuple[GateCheck, ...] = ()
-
-    @property
-    def failures(self) -> tuple[str, ...]:
-        return tuple(c.failure for c in self.checks if c.failure)
-
-    @property
-    def passed(self) -> bool:
-        return not self.failures
-
-
-@dataclass(frozen=True)
-class CompareResult:
-    """The scored sets (``runs``, by name, the first is the baseline A) and the comparisons."""
-
-    names: tuple[str, ...]
-    paths: tuple[str, ...]
-    reference: str
-    runs: Mapping[str, RunResult]
-    comparisons: pd.DataFrame
-    pairs: tuple[tuple[str, str], ...]
-    gate: CompareGate | None = None
-
-    @property
-    def errors(self) -> list[tuple[str, Any]]:
-        """(set name, CaseFailure) of every case that could not be scored in any set."""
-        return [(name, e) for name in self.names for e in self.runs[name].errors]
-
-
-def records(frame: pd.DataFrame) -> list[Any]:
-    """A table's rows as records with attributes (``row.mean_diff``)."""
-    return [
-        SimpleNamespace(**{str(k): v for k, v in row.items()})
-        for row in frame.to_dict(orient="records")
-    ]
 
 
 def set_pairs(names: Sequence[str], all_pairs: bool) -> tuple[tuple[str, str], ...]:
@@ -156,34 +101,6 @@ def compare_tables(
     if not table.empty:
         table["p_holm"] = holm(table["wilcoxon_p"].to_numpy(dtype=float))
     return table
-
-
-def paired_values(
-    table_a: pd.DataFrame, table_b: pd.DataFrame, label: str, metric: str, names: tuple[str, str]
-) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
-    """The values of both sets on the cases where both are defined (ordered by case), and how
-    many cases were left out and why."""
-    a = _values(table_a, label, metric)
-    b = _values(table_b, label, metric)
-    both = sorted(set(a) & set(b))
-    defined = [c for c in both if math.isfinite(a[c]) and math.isfinite(b[c])]
-    left_out = {
-        f"not scored in {names[1]}": len(set(a) - set(b)),
-        f"not scored in {names[0]}": len(set(b) - set(a)),
-        "undefined in either set (e.g. both masks empty)": len(both) - len(defined),
-    }
-    return (
-        np.array([a[c] for c in defined], dtype=float),
-        np.array([b[c] for c in defined], dtype=float),
-        left_out,
-    )
-
-
-def _values(table: pd.DataFrame, label: str, metric: str) -> dict[str, float]:
-    if metric not in table.columns or table.empty:
-        return {}
-    part = table[table["label"].astype(str) == label]
-    return {str(c): float(v) for c, v in zip(part["case"], part[metric], strict=True)}
 
 
 def paired_statistics(
@@ -253,7 +170,8 @@ def evaluate(
     margins = {r.label: r.margin for r in rules}
     lower = metric in LOWER_IS_BETTER
     checks = []
-    for row in records(comparisons[comparisons["metric"] == metric]):
+    for record in comparisons[comparisons["metric"] == metric].to_dict(orient="records"):
+        row = SimpleNamespace(**{str(k): v for k, v in record.items()})
         margin = margins.get(str(row.label), margins.get(None))
         if margin is None:
             continue

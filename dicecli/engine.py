@@ -13,43 +13,25 @@ import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from typing import Any
 
 from dicecli.errors import DiceCliError, MaskReadError
 from dicecli.models import (
     CaseFailure,
+    CaseJob,
     CasePair,
     CaseTally,
     DevicePolicy,
     Mask,
+    Outcome,
+    Scheduler,
     ScoreOptions,
     Tally,
 )
 
-Outcome = CaseTally | CaseFailure
-
-
-@dataclass(frozen=True, slots=True)
-class Scheduler:
-    """Where a Dask run goes: ``address`` (``tcp://host:port``, or ``local`` / ``local:N`` for a
-    LocalCluster of N worker processes started for the run), or a ``scheduler_file``."""
-
-    address: str | None = None
-    scheduler_file: str | None = None
-
-
 #: Below this many input bytes in all (compressed: a 512x512x200 label map .nii.gz is ~0.3 MiB),
 #: starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 1 << 20
-
-
-@dataclass(frozen=True, slots=True)
-class CaseJob:
-    """What a worker needs: the case and the options (the backend is chosen in the worker)."""
-
-    pair: CasePair
-    options: ScoreOptions
 
 
 def score_case(job: CaseJob) -> Outcome:
@@ -264,7 +246,7 @@ def run_cases(
     if scheduler is not None and jobs:
         from dicecli.cluster import run_on_dask
 
-        return run_on_dask(jobs, scheduler, on_done, stop)
+        return run_on_dask(jobs, scheduler, score_case, on_done, stop)
     workers = min(options.jobs or os.cpu_count() or 1, len(jobs))
     if workers <= 1 or _input_bytes(pairs) < PARALLEL_MIN_BYTES:
         results = []

@@ -9,73 +9,23 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from dicecli.errors import DiceCliError, UsageError
 from dicecli.metrics import LOWER_IS_BETTER
-from dicecli.models import Region
+from dicecli.models import (
+    GateEmpty,
+    GateOutcome,
+    GateSettings,
+    LabelComparison,
+    Region,
+    RuleFailure,
+)
 
-GateEmpty = Literal["skip", "fail", "pass"]
-
-
-@dataclass(frozen=True, slots=True)
-class GateSettings:
-    metric: str = "dice"
-    fail_under: float | None = None
-    fail_under_labels: Mapping[str, float] = field(default_factory=dict)
-    fail_case_under: float | None = None
-    gate_empty: GateEmpty = "skip"
-    max_drop: float | None = None
-    max_case_drop: float | None = None
-
-    @property
-    def active(self) -> bool:
-        return any(
-            v is not None
-            for v in (self.fail_under, self.fail_case_under, self.max_drop, self.max_case_drop)
-        ) or bool(self.fail_under_labels)
-
-
-@dataclass(frozen=True, slots=True)
-class RuleFailure:
-    """One failed rule; ``case`` is None for a label-mean rule."""
-
-    rule: str
-    label: str
-    case: str | None
-    value: float
-    threshold: float
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class LabelComparison:
-    label: str
-    baseline: float
-    current: float
-
-    @property
-    def delta(self) -> float:
-        return self.current - self.baseline
-
-
-@dataclass(frozen=True, slots=True)
-class GateOutcome:
-    settings: GateSettings
-    failures: tuple[RuleFailure, ...] = ()
-    rules: tuple[str, ...] = ()
-    empty_skipped: Mapping[str, int] = field(default_factory=dict)
-    comparison: tuple[LabelComparison, ...] = ()
-    only_in_baseline: tuple[str, ...] = ()
-    only_in_current: tuple[str, ...] = ()
-
-    @property
-    def passed(self) -> bool:
-        return not self.failures
+__all__ = ["GateEmpty", "GateOutcome", "GateSettings", "LabelComparison", "RuleFailure"]
 
 
 def parse_fail_under(values: Sequence[str]) -> tuple[float | None, dict[str, float]]:

@@ -12,8 +12,8 @@ from dicecli.cli.options import apply
 from dicecli.models import ALL_METRICS
 
 if TYPE_CHECKING:
-    from dicecli.api import RunResult
     from dicecli.gate import GateSettings
+    from dicecli.models import RunResult
 
 annotations_option = click.option(
     "--annotations",

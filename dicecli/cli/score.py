@@ -24,7 +24,7 @@ from dicecli.cli.options import (
 from dicecli.cli.settings import config_option, merged, resolved_settings
 
 if TYPE_CHECKING:
-    from dicecli.api import RunResult
+    from dicecli.models import RunResult
 
 
 def _options(f: Any) -> Any:
@@ -95,10 +95,11 @@ def run_score(
     """Score, gate, write every output, say what went wrong, exit with the right code."""
     from dataclasses import replace
 
-    from dicecli.api import score_cases
+    from dicecli.api import apply_gate, score_cases
     from dicecli.errors import ExitCode
+    from dicecli.models import HtmlOptions
     from dicecli.report import format_for_path
-    from dicecli.report.html import HtmlOptions, default_title
+    from dicecli.report.html import default_title
 
     gate_args = {k: options.pop(k) for k in GATE_ARGS}
     context = click.get_current_context()
@@ -131,7 +132,7 @@ def run_score(
         html = HtmlOptions(title or default_title(pred), worst, images)
         result = replace(result, settings=resolved_settings(context), html=html)
         if gate.active or baseline is not None:
-            result = result.with_gate(gate, baseline)
+            result = apply_gate(result, gate, baseline)
         _write(result, fmt, summary_only, targets)
         if lesion_table:
             write_lesion_table(result, lesion_table)

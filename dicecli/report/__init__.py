@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING
 from dicecli.errors import UsageError
 
 if TYPE_CHECKING:
-    from dicecli.api import RunResult
+    from dicecli.models import RunResult
 
 Writer = Callable[["RunResult", IO[str]], None]
 

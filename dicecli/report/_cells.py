@@ -6,7 +6,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from dicecli.api import RunResult
+    from dicecli.models import RunResult
 
 from dicecli.models import SURFACE_METRICS
 

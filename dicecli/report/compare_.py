@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import math
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import IO, TYPE_CHECKING, Any
 
 from dicecli._version import __version__
@@ -14,7 +15,9 @@ from dicecli.report.json_ import SCHEMA_VERSION, _plain, _records
 from dicecli.report.markdown import _table as _markdown_table
 
 if TYPE_CHECKING:
-    from dicecli.compare import CompareResult
+    import pandas as pd
+
+    from dicecli.models import CompareResult
 
 HEADERS = (
     "label",
@@ -32,11 +35,17 @@ HEADERS = (
 )
 
 
+def records(frame: pd.DataFrame) -> list[Any]:
+    """A table's rows as records with attributes (``row.mean_diff``)."""
+    return [
+        SimpleNamespace(**{str(k): v for k, v in row.items()})
+        for row in frame.to_dict(orient="records")
+    ]
+
+
 def cells(result: CompareResult) -> list[list[str]]:
     """The comparison rows as text (terminal table and Markdown)."""
     rows = []
-    from dicecli.compare import records
-
     for r in records(result.comparisons):
         digits = 4 if r.metric not in ("hd", "hd95", "assd", "masd") else 2
         rows.append(

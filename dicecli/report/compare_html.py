@@ -10,7 +10,7 @@ from typing import IO, TYPE_CHECKING, Any
 from dicecli._version import __version__
 
 if TYPE_CHECKING:
-    from dicecli.compare import CompareResult
+    from dicecli.models import CompareResult
 
 #: overlays of the cases where B lost most, per pair
 WORST = 6
@@ -45,7 +45,7 @@ def write_compare_html(result: CompareResult, stream: IO[str]) -> None:
 
 
 def _plots(result: CompareResult, metric: str) -> list[tuple[str, str]]:
-    from dicecli.compare import paired_values
+    from dicecli.metrics.paired import paired_values
     from dicecli.report import plots
 
     out = []
@@ -60,8 +60,8 @@ def _plots(result: CompareResult, metric: str) -> list[tuple[str, str]]:
 
 def _losses(result: CompareResult, metric: str) -> list[tuple[str, float, Any]]:
     """(pair, loss, overlay of B) for the case/label pairs where B lost most against A."""
-    from dicecli.compare import records
     from dicecli.models import LOWER_IS_BETTER
+    from dicecli.report.compare_ import records
     from dicecli.report.overlay import render
 
     out = []

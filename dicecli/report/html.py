@@ -9,25 +9,17 @@ import datetime as dt
 import io
 import os
 from collections import Counter
-from dataclasses import dataclass
 from importlib import resources
 from types import SimpleNamespace
 from typing import IO, TYPE_CHECKING, Any
 
 from dicecli._version import __version__
-from dicecli.models import ALL_METRICS
+from dicecli.models import ALL_METRICS, HtmlOptions
+
+__all__ = ["HtmlOptions", "write_html"]
 
 if TYPE_CHECKING:
-    from dicecli.api import RunResult
-
-
-@dataclass(frozen=True, slots=True)
-class HtmlOptions:
-    """``--title``, ``--worst N`` thumbnails, ``--images DIR`` (CT/MR under the overlays)."""
-
-    title: str = "Segmentation study"
-    worst: int = 10
-    images: str | None = None
+    from dicecli.models import RunResult
 
 
 def write_html(result: RunResult, stream: IO[str]) -> None:
@@ -51,16 +43,11 @@ def context(result: RunResult) -> dict[str, Any]:
     metrics = [m for m in ALL_METRICS if m in cases.columns]
     csv = io.StringIO()
     write_csv(result, csv)
-    settings = result.settings
     return {
         "title": options.title,
         "created": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "version": __version__,
-        "inputs": {
-            k: settings[k]["value"]
-            for k in ("pred", "gt", "pairs")
-            if settings.get(k, {}).get("value")
-        },
+        "inputs": dict(result.inputs),
         "options": dataclasses.asdict(result.options),
         "backend": result.backend,
         "n_cases": int(cases["case"].nunique()),

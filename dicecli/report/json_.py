@@ -13,7 +13,7 @@ from dicecli._version import __version__
 if TYPE_CHECKING:
     import pandas as pd
 
-    from dicecli.api import RunResult
+    from dicecli.models import RunResult
 
 #: Bumped on any incompatible change to the layout below (and noted in the CHANGELOG).
 SCHEMA_VERSION = 1

@@ -12,8 +12,7 @@ import xml.etree.ElementTree as ET
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dicecli.api import RunResult
-    from dicecli.gate import RuleFailure
+    from dicecli.models import RuleFailure, RunResult
 
 
 def write_junit(result: RunResult, stream: IO[str]) -> None:

@@ -18,7 +18,7 @@ from dicecli.report._cells import (
 )
 
 if TYPE_CHECKING:
-    from dicecli.api import RunResult
+    from dicecli.models import RunResult
 
 
 def write_markdown(result: RunResult, stream: IO[str], cases: bool = True) -> None:

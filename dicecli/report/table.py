@@ -16,7 +16,7 @@ from dicecli.report._cells import (
 )
 
 if TYPE_CHECKING:
-    from dicecli.api import RunResult
+    from dicecli.models import RunResult
 
 
 def write_table(result: RunResult, stream: IO[str], summary_only: bool = False) -> None:

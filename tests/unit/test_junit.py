@@ -30,7 +30,7 @@ def test_junit_read_back_with_failures_errors_and_special_names(tmp_path):
             write_nifti(str(tmp_path / "p" / f"{name}.nii.gz"), preds[name])
     (tmp_path / "p" / "plain.nii.gz").write_bytes(b"broken")
     result = dicecli.score_cases(str(tmp_path / "p"), str(tmp_path / "g"), jobs=1)
-    result = result.with_gate(GateSettings(fail_under=0.95, fail_case_under=0.9))
+    result = dicecli.apply_gate(result, GateSettings(fail_under=0.95, fail_case_under=0.9))
     path = str(tmp_path / "r.xml")
     write_file(result, path, "junit")
 
