@@ -276,9 +276,7 @@ def describe_mask(
     from dicecli.io import ReadOptions, load_mask
 
     mask = load_mask(path, ReadOptions(max_voxels=max_voxels, reference_image=reference_image))
-    voxel_ml = (
-        math.prod(mask.spacing) / 1000 if mask.ndim == 3 and mask.format != "raster" else None
-    )
+    voxel_ml = math.prod(mask.spacing) / 1000 if mask.ndim == 3 and mask.has_geometry else None
     if mask.segments:
         labels = [
             {

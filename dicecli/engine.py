@@ -81,6 +81,7 @@ def _tally_case(pair: CasePair, options: ScoreOptions) -> CaseTally:
             gt.direction,
             "(missing: scored as empty)",
             gt.format,
+            has_geometry=gt.has_geometry,
         )
     else:
         pred = load_mask(pair.pred, read)
@@ -107,7 +108,7 @@ def _tally_case(pair: CasePair, options: ScoreOptions) -> CaseTally:
     else:
         labels = pred.array if pred.segments else label_map(pred, options.threshold, True)
         tally = joint_histogram(ref, backend.to_device(labels), backend.xp)
-    volume = math.prod(gt.spacing) / 1000.0 if gt.ndim == 3 and gt.format != "raster" else None
+    volume = math.prod(gt.spacing) / 1000.0 if gt.ndim == 3 and gt.has_geometry else None
     surfaces: dict[str, Any] = {}
     by_region: dict[str, Any] = {}
     lesions: dict[str, Any] = {}

@@ -49,7 +49,7 @@ def check_geometry(
             f"{tuple(ref.array.shape)}; masks must be on the same grid (or pass --geometry "
             "resample to put the prediction on the reference grid, nearest neighbour)"
         )
-    if policy in ("ignore", "resample") or "raster" in (pred.format, ref.format):
+    if policy in ("ignore", "resample") or not (pred.has_geometry and ref.has_geometry):
         return []
     diffs = geometry_differences(pred, ref, tolerance)
     if not diffs:
@@ -66,7 +66,7 @@ def check_geometry(
 def orientation_code(mask: Mask) -> str:
     """Anatomical axis codes in nibabel's RAS convention (``RAS``, ``LPS``...), '' for 2D images
     without geometry."""
-    if mask.format == "raster":
+    if not mask.has_geometry:
         return ""
     import nibabel as nib
 
@@ -160,8 +160,10 @@ def align(pred: Mask, ref: Mask, policy: str, tolerance: float) -> tuple[Mask, M
     another axis order or direction; a SEG on its own frames' grid embedded exactly in the
     other's grid (both, when each covers voxels the other lacks); ``pred`` resampled only under
     ``--geometry resample``. Returns the two masks and the warnings to show."""
-    if "raster" not in (pred.format, ref.format) and not np.allclose(
-        pred.direction, ref.direction, rtol=0, atol=tolerance
+    if (
+        pred.has_geometry
+        and ref.has_geometry
+        and not np.allclose(pred.direction, ref.direction, rtol=0, atol=tolerance)
     ):
         pred = reorient(pred, ref, tolerance) or pred
     if pred.array.shape != ref.array.shape and SEG_OWN_GRID in (pred.grid, ref.grid):
@@ -180,7 +182,7 @@ def embed(a: Mask, b: Mask, tolerance: float) -> tuple[Mask, Mask] | None:
     one's voxels fall exactly on the other's (integer offsets); None otherwise. Voxels are only
     copied, never interpolated; voxels a mask did not cover read 0 (outside every segment)."""
     n = a.array.ndim
-    if n != b.array.ndim or n != a.ndim or n != b.ndim or "raster" in (a.format, b.format):
+    if n != b.array.ndim or n != a.ndim or n != b.ndim or not (a.has_geometry and b.has_geometry):
         return None
     if not np.allclose(a.spacing, b.spacing, rtol=tolerance, atol=0) or not np.allclose(
         a.direction, b.direction, rtol=0, atol=tolerance

@@ -38,20 +38,6 @@ def is_dicom_file(path: str) -> bool:
         return False
 
 
-def read_dicom(path: str, options: ReadOptions) -> Mask:
-    if not os.path.isdir(path):
-        kind = modality(path)
-        if kind == "SEG":
-            from dicecli.io.seg import read_seg
-
-            return read_seg(path, options)
-        if kind == "RTSTRUCT":
-            from dicecli.io.rtstruct import read_rtstruct
-
-            return read_rtstruct(path, options)
-    return read_series(path, options)[0]
-
-
 def read_series(
     path: str, options: ReadOptions, images_only: bool = False
 ) -> tuple[Mask, list[tuple[str, Any]]]:

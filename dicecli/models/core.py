@@ -71,6 +71,8 @@ class Mask:
     segments: tuple[Segment, ...] = ()
     #: where the grid came from, when a reader chose among several (DICOM SEG)
     grid: str = ""
+    #: False for formats without spacing or position (PNG): never compared by geometry
+    has_geometry: bool = True
 
     @property
     def ndim(self) -> int:
