@@ -9,7 +9,12 @@ import click
 
 from dicecli.cli import error_funnel
 from dicecli.cli.gating import annotations_option
-from dicecli.cli.options import apply, output_options, scheduler_options, score_options
+from dicecli.cli.options import (
+    apply,
+    compare_output_options,
+    scheduler_options,
+    score_options,
+)
 from dicecli.models import ALL_METRICS, SURFACE_METRICS
 
 _COMPARE_OPTIONS = apply(
@@ -58,7 +63,7 @@ _COMPARE_OPTIONS = apply(
 @score_options
 @scheduler_options
 @_COMPARE_OPTIONS
-@output_options
+@compare_output_options
 def compare(**params: Any) -> None:
     """Score each prediction set (PRED_A, PRED_B, ...) against REFERENCE and compare them case
     by case: mean and median paired difference, bootstrap 95% interval, Wilcoxon signed-rank
@@ -97,11 +102,10 @@ def run_compare(
     from dicecli.cli.score import ProgressBar
     from dicecli.compare import evaluate, parse_worse_rules
     from dicecli.errors import ExitCode, UsageError
-    from dicecli.report import format_for_path, write_atomic
-    from dicecli.report.compare_ import WRITERS
+    from dicecli.report import compare_writer, format_for_path, write_atomic
 
     with error_funnel(debug):
-        targets = [(path, format_for_path(path)) for path in outputs]
+        targets = [(path, format_for_path(path, compare=True)) for path in outputs]
         rules = parse_worse_rules(fail_if_worse)
         if rules and gate_metric in SURFACE_METRICS and options["metrics"] == "overlap":
             raise UsageError(f"--gate-metric {gate_metric} needs --metrics {gate_metric} (or all)")
@@ -121,9 +125,9 @@ def run_compare(
             click.echo(f"backend: {backend}; {len(result.names)} sets", err=True)
         if rules:
             result = replace(result, gate=evaluate(result.comparisons, gate_metric, rules, alpha))
-        WRITERS[fmt](result, sys.stdout)
+        compare_writer(fmt)(result, sys.stdout)
         for path, target in targets:
-            write_atomic(path, partial(WRITERS[target], result))
+            write_atomic(path, partial(compare_writer(target), result))
         _report(result, annotations, report_on_stdout=fmt in ("table", "markdown"))
         if result.errors:
             sys.exit(int(ExitCode.INPUT_ERROR))

@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from dicecli.cli.types import RegistryChoice, RegistryHelpOption
+
 F = Callable[..., Any]
 
 _PAIRS_OPTION: F = click.option(
@@ -202,24 +204,42 @@ _SCORE_OPTIONS: list[F] = [
     ),
 ]
 
+
+def _formats(compare: bool) -> list[F]:
+    """``-o`` and ``--format``, from the writer registry (``dicecli.report``)."""
+
+    def names() -> list[str]:
+        from dicecli.report import writers
+
+        return [w.name for w in writers(compare)]
+
+    def output_help() -> str:
+        from dicecli.report import extensions
+
+        return f"Write a report file; format from the extension: {extensions(compare)}. Repeatable."
+
+    return [
+        click.option(
+            "-o",
+            "--output",
+            "outputs",
+            multiple=True,
+            type=click.Path(dir_okay=False),
+            cls=RegistryHelpOption,
+            help_text=output_help,
+        ),
+        click.option(
+            "--format",
+            "fmt",
+            type=RegistryChoice(names),
+            default="table",
+            show_default=True,
+            help="What goes to stdout.",
+        ),
+    ]
+
+
 _OUTPUT_OPTIONS: list[F] = [
-    click.option(
-        "-o",
-        "--output",
-        "outputs",
-        multiple=True,
-        type=click.Path(dir_okay=False),
-        help="Write a report file; format from the extension: .csv .json .md .xml (JUnit) .txt. "
-        "Repeatable.",
-    ),
-    click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(["table", "csv", "json", "markdown"]),
-        default="table",
-        show_default=True,
-        help="What goes to stdout.",
-    ),
     click.option(
         "--progress/--no-progress",
         default=None,
@@ -310,4 +330,5 @@ summary_only_option: F = click.option(
 )
 score_options = apply(_SCORE_OPTIONS)
 report_options = apply(_REPORT_OPTIONS)
-output_options = apply(_OUTPUT_OPTIONS)
+output_options = apply([*_formats(compare=False), *_OUTPUT_OPTIONS])
+compare_output_options = apply([*_formats(compare=True), *_OUTPUT_OPTIONS])

@@ -176,14 +176,14 @@ GATE_ARGS = (
 
 
 def _write(result: RunResult, fmt: str, summary_only: bool, targets: list[tuple[str, str]]) -> None:
-    from dicecli.report import WRITERS, write_file
+    from dicecli.report import write_file, writer
     from dicecli.report.table import write_table
 
     stdout = sys.stdout
     if fmt == "table":
         write_table(result, stdout, summary_only=summary_only)
     else:
-        WRITERS[fmt](result, stdout)
+        writer(fmt).write(result, stdout)
     for path, target_fmt in targets:
         write_file(result, path, target_fmt)
 

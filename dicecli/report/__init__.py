@@ -1,6 +1,8 @@
-"""Writers: one module per output format, each ``write(result, stream)``.
+"""Writers: one module per output format, found through one registry.
 
-Adding a format is one module plus one entry in ``WRITERS`` (and ``EXTENSIONS`` for ``-o``).
+Adding a format is one writer module plus one ``register_writer(Writer(...))`` entry below: its
+name (``--format``), its file extensions (``-o``) and the functions that write a score result
+and, optionally, a comparison. The CLI's choices and help read the registry.
 """
 
 from __future__ import annotations
@@ -8,14 +10,112 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from dicecli.errors import UsageError
 
 if TYPE_CHECKING:
-    from dicecli.models import RunResult
+    from dicecli.models import CompareResult, RunResult
 
-Writer = Callable[["RunResult", IO[str]], None]
+__all__ = [
+    "Writer",
+    "compare_writer",
+    "format_for_path",
+    "register_writer",
+    "unregister_writer",
+    "write_atomic",
+    "write_file",
+    "writer",
+    "writers",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Writer:
+    """One output format: ``write`` a score result (``dicecli score``/``report``) and, when
+    ``write_compare`` is given, a comparison (``dicecli compare``)."""
+
+    name: str
+    extensions: tuple[str, ...]
+    write: Callable[[RunResult, IO[str]], None]
+    write_compare: Callable[[CompareResult, IO[str]], None] | None = None
+    title: str = ""
+
+
+_WRITERS: dict[str, Writer] = {}
+
+
+def register_writer(new: Writer) -> Writer:
+    """Add (or replace, by name) a writer; its extensions must not belong to another writer."""
+    for other in _WRITERS.values():
+        taken = set(other.extensions) & set(new.extensions)
+        if other.name != new.name and taken:
+            raise ValueError(f"{', '.join(sorted(taken))} already written by {other.name}")
+    _WRITERS[new.name] = new
+    return new
+
+
+def unregister_writer(name: str) -> None:
+    _WRITERS.pop(name, None)
+
+
+def writers(compare: bool = False) -> tuple[Writer, ...]:
+    """Every registered writer (only those that write comparisons, with ``compare``)."""
+    return tuple(w for w in _WRITERS.values() if not compare or w.write_compare is not None)
+
+
+def writer(name: str) -> Writer:
+    return _WRITERS[name]
+
+
+def compare_writer(name: str) -> Callable[[CompareResult, IO[str]], None]:
+    """The function that writes a comparison in format ``name``."""
+    write = _WRITERS[name].write_compare
+    if write is None:
+        raise UsageError(f"{name} does not write comparisons; use {extensions(compare=True)}")
+    return write
+
+
+def extensions(compare: bool = False) -> str:
+    """The ``-o`` extensions as text for help and errors: ``.csv .json .md ...``."""
+    return " ".join(e for w in writers(compare) for e in w.extensions)
+
+
+def format_for_path(path: str, explicit: str | None = None, compare: bool = False) -> str:
+    """The writer for ``-o PATH``: from the extension, unless given."""
+    if explicit:
+        return explicit
+    ext = os.path.splitext(path)[1].lower()
+    found = [w.name for w in writers(compare) if ext in w.extensions]
+    if not found:
+        raise UsageError(
+            f"-o {path}: unknown output extension {ext or '(none)'}; use {extensions(compare)}"
+        )
+    return found[0]
+
+
+def write_file(result: RunResult, path: str, fmt: str) -> None:
+    """Write ``result`` in format ``fmt`` to ``path``, atomically."""
+    write_atomic(path, lambda stream: _WRITERS[fmt].write(result, stream))
+
+
+def write_atomic(path: str, write: Callable[[IO[str]], None]) -> None:
+    """Write through ``write``: a temporary file beside the target, then a rename over it, so the
+    target is the old file or the complete new one, never a mix."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".dicecli-", suffix=".tmp", dir=folder)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
+            write(stream)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 def _table(result: RunResult, stream: IO[str]) -> None:
@@ -54,56 +154,23 @@ def _html(result: RunResult, stream: IO[str]) -> None:
     write_html(result, stream)
 
 
-WRITERS: dict[str, Writer] = {
-    "table": _table,
-    "csv": _csv,
-    "json": _json,
-    "markdown": _markdown,
-    "junit": _junit,
-    "html": _html,
-}
+def _compare(name: str) -> Callable[[CompareResult, IO[str]], None]:
+    """The comparison writer ``name`` of ``report/compare_.py``, imported when first used."""
 
-EXTENSIONS: dict[str, str] = {
-    ".csv": "csv",
-    ".json": "json",
-    ".md": "markdown",
-    ".markdown": "markdown",
-    ".txt": "table",
-    ".xml": "junit",
-    ".html": "html",
-    ".htm": "html",
-}
+    def write(result: CompareResult, stream: IO[str]) -> None:
+        from dicecli.report import compare_
+
+        compare_.WRITERS[name](result, stream)
+
+    return write
 
 
-def format_for_path(path: str, explicit: str | None = None) -> str:
-    """The writer for ``-o PATH``: from the extension, unless given."""
-    if explicit:
-        return explicit
-    ext = os.path.splitext(path)[1].lower()
-    if ext not in EXTENSIONS:
-        known = ", ".join(sorted(EXTENSIONS))
-        raise UsageError(f"-o {path}: unknown output extension {ext or '(none)'}; use {known}")
-    return EXTENSIONS[ext]
-
-
-def write_file(result: RunResult, path: str, fmt: str) -> None:
-    """Write ``result`` in format ``fmt`` to ``path``, atomically."""
-    write_atomic(path, lambda stream: WRITERS[fmt](result, stream))
-
-
-def write_atomic(path: str, write: Callable[[IO[str]], None]) -> None:
-    """Write through ``write``: a temporary file beside the target, then a rename over it, so the
-    target is the old file or the complete new one, never a mix."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".dicecli-", suffix=".tmp", dir=folder)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
-            write(stream)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+for _writer in (
+    Writer("table", (".txt",), _table, _compare("table"), "terminal tables"),
+    Writer("csv", (".csv",), _csv, _compare("csv"), "one row per case and label"),
+    Writer("json", (".json",), _json, _compare("json"), "everything, with the options"),
+    Writer("markdown", (".md", ".markdown"), _markdown, _compare("markdown"), "for PRs"),
+    Writer("junit", (".xml",), _junit, _compare("junit"), "JUnit XML for CI test reports"),
+    Writer("html", (".html", ".htm"), _html, _compare("html"), "a self-contained study report"),
+):
+    register_writer(_writer)
