@@ -10,16 +10,14 @@ import numpy as np
 import pandas as pd
 
 from dicecli.metrics import (
-    METRICS,
     dice_from_totals,
     empty_situation,
     overlap_metrics,
     region_counts,
+    registry,
 )
+from dicecli.metrics.registry import LESION_COUNTS
 from dicecli.models import (
-    ALL_METRICS,
-    LESION_COUNTS,
-    LESION_METRICS,
     CaseTally,
     Region,
     ScoreOptions,
@@ -35,7 +33,7 @@ def case_columns(surface: Sequence[str] = (), lesions: Sequence[str] = ()) -> tu
         "case",
         "label",
         "values",
-        *METRICS,
+        *registry.names("overlap"),
         *surface,
         "tp",
         "fp",
@@ -58,7 +56,8 @@ def lesion_columns(options: ScoreOptions) -> tuple[str, ...]:
     if not options.lesions:
         return ()
     hd95 = "hd95" in surface_metrics(options)
-    return (*LESION_COUNTS, *(m for m in LESION_METRICS if hd95 or m != "lesion_hd95"))
+    lesion = registry.names("lesion")
+    return (*LESION_COUNTS, *(m for m in lesion if hd95 or m != "lesion_hd95"))
 
 
 #: Pooled lesion detection per label in the summary, with ``--lesions``.
@@ -74,9 +73,6 @@ DICOM_COLUMNS = {
 
 #: The region of a binary (0/1) histogram.
 _INSIDE = Region("inside", (1,))
-
-#: The per-case columns with overlap metrics only (the default).
-CASE_COLUMNS = case_columns()
 
 #: Statistics reported for every metric in the summary, in order.
 STATS = ("n_valid", "mean", "std", "median", "q1", "q3", "min", "max", "ci_low", "ci_high")
@@ -96,7 +92,7 @@ def summary_columns(surface: Sequence[str] = (), lesions: bool = False) -> tuple
         "n_both_empty",
         "n_ref_empty",
         "n_pred_empty",
-        *(f"{m}_{s}" for m in (*METRICS, *surface) for s in STATS),
+        *(f"{m}_{s}" for m in (*registry.names("overlap"), *surface) for s in STATS),
         *(LESION_POOLED if lesions else ()),
     )
 
@@ -267,7 +263,7 @@ def summarise(
     count of valid values and mean, std (ddof=1), median, quartiles, min, max (NaN excluded) and
     the percentile-bootstrap 95% confidence interval of the mean (``resamples`` resamples of the
     valid values with replacement, seed 0; none when ``resamples`` is 0)."""
-    metrics = [m for m in ALL_METRICS if m in cases.columns]
+    metrics = [m for m in registry.names() if m in cases.columns]
     lesions = "lesion_tp" in cases.columns
     out: list[dict[str, Any]] = []
     for region in regions:
@@ -294,7 +290,8 @@ def summarise(
                 "lesion_f1_pooled": tp / (tp + fp / 2 + fn / 2) if tp + fp + fn else math.nan,
             }
         out.append(row)
-    return pd.DataFrame(out, columns=list(summary_columns(metrics[len(METRICS) :], lesions)))
+    extra = [m for m in metrics if registry.metric(m).family != "overlap"]
+    return pd.DataFrame(out, columns=list(summary_columns(extra, lesions)))
 
 
 def _stats(metric: str, values: np.ndarray, resamples: int) -> dict[str, float]:

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from dicecli.metrics import registry
 from dicecli.metrics.paired import paired_values
+from dicecli.metrics.registry import lower_is_better
 from dicecli.models import (
-    LOWER_IS_BETTER,
     CompareGate,
     CompareResult,
     GateCheck,
@@ -65,9 +66,7 @@ def set_pairs(names: Sequence[str], all_pairs: bool) -> tuple[tuple[str, str], .
 
 def metrics_of(cases: pd.DataFrame) -> tuple[str, ...]:
     """The metrics present in a per-case table, overlap first."""
-    from dicecli.models import ALL_METRICS
-
-    return tuple(m for m in ALL_METRICS if m in cases.columns)
+    return tuple(m for m in registry.names() if m in cases.columns)
 
 
 def compare_tables(
@@ -114,7 +113,7 @@ def paired_statistics(
     n = int(diff.size)
     nan = float("nan")
     low, high = bootstrap_ci(diff, resamples) if n else (nan, nan)
-    better = -diff if metric in LOWER_IS_BETTER else diff
+    better = -diff if lower_is_better(metric) else diff
     return {
         "n": n,
         "mean_a": float(va.mean()) if n else nan,
@@ -168,7 +167,7 @@ def evaluate(
     """Fail a pair on a label when B trails A by more than the label's margin, or when B is
     significantly worse (Holm-adjusted p < alpha, in the metric's worse direction)."""
     margins = {r.label: r.margin for r in rules}
-    lower = metric in LOWER_IS_BETTER
+    lower = lower_is_better(metric)
     checks = []
     for record in comparisons[comparisons["metric"] == metric].to_dict(orient="records"):
         row = SimpleNamespace(**{str(k): v for k, v in record.items()})

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from dicecli.errors import DiceCliError, UsageError
-from dicecli.metrics import LOWER_IS_BETTER
+from dicecli.metrics.registry import lower_is_better
 from dicecli.models import (
     GateEmpty,
     GateOutcome,
@@ -129,7 +129,7 @@ def _gated_values(values: np.ndarray, policy: GateEmpty, metric: str) -> tuple[n
     nan = np.isnan(values)
     if policy == "skip":
         return values[~nan], int(nan.sum())
-    worst, best = (math.inf, 0.0) if metric in LOWER_IS_BETTER else (0.0, 1.0)
+    worst, best = (math.inf, 0.0) if lower_is_better(metric) else (0.0, 1.0)
     return np.where(nan, worst if policy == "fail" else best, values), 0
 
 
@@ -175,7 +175,7 @@ def _regression(
             continue
         item = LabelComparison(name, float(before.mean()), float(now.mean()))
         comparison.append(item)
-        drop = -item.delta if metric not in LOWER_IS_BETTER else item.delta
+        drop = -item.delta if not lower_is_better(metric) else item.delta
         if settings.max_drop is not None and drop > settings.max_drop:
             failures.append(
                 RuleFailure(
@@ -218,7 +218,7 @@ def _case_drops(
     out = []
     for row in both.itertuples(index=False):
         now, before = float(getattr(row, metric)), float(getattr(row, f"{metric}_baseline"))
-        drop = before - now if metric not in LOWER_IS_BETTER else now - before
+        drop = before - now if not lower_is_better(metric) else now - before
         if not math.isnan(drop) and drop > limit:
             out.append(
                 RuleFailure(
@@ -235,14 +235,14 @@ def _case_drops(
 
 
 def _worse(metric: str) -> Any:
-    if metric in LOWER_IS_BETTER:
+    if lower_is_better(metric):
         return lambda value, limit: value > limit
     return lambda value, limit: value < limit
 
 
 def _op(metric: str) -> str:
-    return ">" if metric in LOWER_IS_BETTER else "<"
+    return ">" if lower_is_better(metric) else "<"
 
 
 def _bound(metric: str) -> str:
-    return "<=" if metric in LOWER_IS_BETTER else ">="
+    return "<=" if lower_is_better(metric) else ">="

@@ -13,9 +13,8 @@ from dicecli.io._limits import ReadOptions
 if TYPE_CHECKING:
     from dicecli.metrics.lesions import LesionSettings
 
+from dicecli.metrics import registry
 from dicecli.models import (
-    METRICS,
-    SURFACE_METRICS,
     DevicePolicy,
     EmptyPolicy,
     GeometryPolicy,
@@ -112,16 +111,17 @@ def surface_metrics(options: ScoreOptions) -> tuple[str, ...]:
     """The surface metrics ``--metrics`` asks for: ``overlap`` (none), ``all``, ``surface``, or a
     comma-separated list of metric names."""
     names = {n.strip() for n in options.metrics.split(",") if n.strip()}
-    known = {*METRICS, *SURFACE_METRICS, "overlap", "surface", "all"}
-    unknown = sorted(names - known)
+    surface = registry.names("surface")
+    choices = (*registry.names("overlap"), *surface)
+    unknown = sorted(names - {*choices, "overlap", "surface", "all"})
     if unknown:
         raise UsageError(
             f"--metrics: unknown {', '.join(unknown)}; choose from overlap, all, surface, "
-            + ", ".join((*METRICS, *SURFACE_METRICS))
+            + ", ".join(choices)
         )
     if names & {"all", "surface"}:
-        return SURFACE_METRICS
-    return tuple(m for m in SURFACE_METRICS if m in names)
+        return surface
+    return tuple(m for m in surface if m in names)
 
 
 def empty_distance(options: ScoreOptions) -> float:

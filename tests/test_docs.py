@@ -12,10 +12,12 @@ import click
 import pytest
 from conftest import ROOT
 
-from dicecli.aggregate import CASE_COLUMNS, case_columns
+from dicecli.aggregate import case_columns
 from dicecli.cli import cli
-from dicecli.metrics import METRICS, overlap_metrics
-from dicecli.models import SURFACE_METRICS, Counts
+from dicecli.metrics import overlap_metrics, registry
+from dicecli.models import Counts
+
+METRICS = registry.names("overlap")
 
 README = Path(ROOT, "README.md").read_text(encoding="utf-8")
 
@@ -53,10 +55,10 @@ def test_every_score_option_is_in_the_readme():
 
 def test_readme_csv_columns_match_the_code(runner, tmp_path):
     documented = [row[0].strip("`") for row in table_rows(section("### CSV columns"))]
-    assert documented == list(case_columns(SURFACE_METRICS))
+    assert documented == list(case_columns(registry.names("surface")))
     pred, gt = (os.path.join(ROOT, "examples", "png", side) for side in ("pred", "gt"))
     result = runner.invoke(cli, ["score", pred, gt, "--format", "csv"])
-    assert result.stdout.splitlines()[0].split(",") == list(CASE_COLUMNS)
+    assert result.stdout.splitlines()[0].split(",") == list(case_columns())
     full = runner.invoke(cli, ["score", pred, gt, "--format", "csv", "--metrics", "all"])
     assert full.stdout.splitlines()[0].split(",") == documented
 

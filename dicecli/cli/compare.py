@@ -15,7 +15,7 @@ from dicecli.cli.options import (
     scheduler_options,
     score_options,
 )
-from dicecli.models import ALL_METRICS, SURFACE_METRICS
+from dicecli.cli.types import RegistryHelpOption, compare_gate_metric_help, gate_metric_choice
 
 _COMPARE_OPTIONS = apply(
     [
@@ -45,10 +45,12 @@ _COMPARE_OPTIONS = apply(
         ),
         click.option(
             "--gate-metric",
-            type=click.Choice(ALL_METRICS),
+            type=gate_metric_choice(),
+            metavar="METRIC",
             default="dice",
             show_default=True,
-            help="The metric --fail-if-worse checks (distances: lower is better).",
+            cls=RegistryHelpOption,
+            help_text=compare_gate_metric_help,
         ),
         annotations_option,
     ]
@@ -102,12 +104,14 @@ def run_compare(
     from dicecli.cli.score import ProgressBar
     from dicecli.compare import evaluate, parse_worse_rules
     from dicecli.errors import ExitCode, UsageError
+    from dicecli.metrics.registry import metric
     from dicecli.report import compare_writer, format_for_path, write_atomic
 
     with error_funnel(debug):
         targets = [(path, format_for_path(path, compare=True)) for path in outputs]
         rules = parse_worse_rules(fail_if_worse)
-        if rules and gate_metric in SURFACE_METRICS and options["metrics"] == "overlap":
+        surface = metric(gate_metric).family == "surface"
+        if rules and surface and options["metrics"] == "overlap":
             raise UsageError(f"--gate-metric {gate_metric} needs --metrics {gate_metric} (or all)")
         show = sys.stderr.isatty() if progress is None else progress
         with ProgressBar(show) as bar:

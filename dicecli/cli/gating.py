@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from dicecli.cli.options import apply
-from dicecli.models import ALL_METRICS
+from dicecli.cli.types import RegistryHelpOption, gate_metric_choice, gate_metric_help
 
 if TYPE_CHECKING:
     from dicecli.gate import GateSettings
@@ -40,11 +40,12 @@ gate_options = apply(
         ),
         click.option(
             "--gate-metric",
-            type=click.Choice(ALL_METRICS),
+            type=gate_metric_choice(),
+            metavar="METRIC",
             default="dice",
             show_default=True,
-            help="The metric the gates check; distances (hd, hd95, assd, masd) must not exceed "
-            "the threshold, the others must reach it (surface metrics need --metrics).",
+            cls=RegistryHelpOption,
+            help_text=gate_metric_help,
         ),
         click.option(
             "--gate-empty",

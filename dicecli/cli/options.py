@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from dicecli.cli.types import RegistryChoice, RegistryHelpOption
+from dicecli.cli.types import RegistryChoice, RegistryHelpOption, metrics_help
 
 F = Callable[..., Any]
 
@@ -119,8 +119,8 @@ _SCORE_OPTIONS: list[F] = [
         default="overlap",
         show_default=True,
         metavar="LIST",
-        help="Also compute surface metrics: all, or a list of hd,hd95,assd,masd,nsd "
-        "(overlap metrics are always computed).",
+        cls=RegistryHelpOption,
+        help_text=metrics_help,
     ),
     click.option(
         "--hd-percentile",

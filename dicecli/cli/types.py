@@ -36,3 +36,45 @@ class RegistryHelpOption(click.Option):
     def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
         self.help = self._help_text()
         return super().get_help_record(ctx)
+
+
+def gate_metric_choice() -> RegistryChoice:
+    """``--gate-metric``: every gateable metric of the registry (``dicecli.metrics.registry``)."""
+
+    def names() -> tuple[str, ...]:
+        from dicecli.metrics.registry import gateable
+
+        return gateable()
+
+    return RegistryChoice(names)
+
+
+def metrics_help() -> str:
+    """``--metrics``: the surface metrics of the registry, and the overlap ones always computed."""
+    from dicecli.metrics.registry import names
+
+    return (
+        f"Also compute surface metrics: all, or a list of {','.join(names('surface'))} "
+        f"(the overlap metrics {', '.join(names('overlap'))} are always computed)."
+    )
+
+
+def gate_metric_help() -> str:
+    """``--gate-metric``: which way each metric of the registry is gated."""
+    from dicecli.metrics.registry import gateable, lower_is_better
+
+    lower = ", ".join(m for m in gateable() if lower_is_better(m))
+    return (
+        f"The metric the gates check, one of {', '.join(gateable())}; distances ({lower}) must "
+        "not exceed the threshold, the others must reach it (surface metrics need --metrics, "
+        "lesion metrics --lesions)."
+    )
+
+
+def compare_gate_metric_help() -> str:
+    from dicecli.metrics.registry import gateable
+
+    return (
+        f"The metric --fail-if-worse checks, one of {', '.join(gateable())} (distances: lower "
+        "is better)."
+    )

@@ -12,16 +12,15 @@ from dicecli.metrics.overlap import (
     overlap_metrics,
     region_counts,
 )
-from dicecli.models import LOWER_IS_BETTER, METRICS, SURFACE_METRICS
+from dicecli.metrics.registry import Metric, register_metric
 
 __all__ = [
-    "LOWER_IS_BETTER",
-    "METRICS",
-    "SURFACE_METRICS",
+    "Metric",
     "dice_from_totals",
     "empty_situation",
     "joint_histogram",
     "overlap_metrics",
     "region_counts",
+    "register_metric",
     "soft_tally",
 ]

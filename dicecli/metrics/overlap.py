@@ -11,9 +11,8 @@ import math
 
 import numpy as np
 
+from dicecli.metrics.registry import metrics
 from dicecli.models import Counts, EmptyPolicy, JointHistogram, Region, SoftTally, Tally
-
-_EMPTY_VALUE = {"nan": math.nan, "one": 1.0, "zero": 0.0}
 
 
 def region_counts(tally: Tally, region: Region, ignore: int | None = None) -> Counts:
@@ -50,21 +49,9 @@ def _ratio(num: float, den: float) -> float:
 def overlap_metrics(
     counts: Counts, empty: EmptyPolicy = "nan", smooth: float = 0.0
 ) -> dict[str, float]:
-    """Dice, IoU, precision, recall and specificity of one region in one case."""
-    tp, fp, fn, tn = counts.tp, counts.fp, counts.fn, counts.tn
-    both_empty = tp + fp + fn == 0
-    if both_empty and not smooth:
-        dice = iou = _EMPTY_VALUE[empty]
-    else:
-        dice = (2 * tp + smooth) / (2 * tp + fp + fn + smooth)
-        iou = _ratio(tp, tp + fp + fn) if not both_empty else _EMPTY_VALUE[empty]
-    return {
-        "dice": dice,
-        "iou": iou,
-        "precision": _ratio(tp, tp + fp),
-        "recall": _ratio(tp, tp + fn),
-        "specificity": _ratio(tn, tn + fp),
-    }
+    """Every registered overlap metric (Dice, IoU, precision, recall, specificity...) of one
+    region in one case (``registry.py`` holds the formulas)."""
+    return {m.name: m.compute(counts, empty, smooth) for m in metrics("overlap") if m.compute}
 
 
 def empty_situation(counts: Counts) -> str:

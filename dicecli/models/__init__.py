@@ -8,13 +8,7 @@ that imports nothing else from dicecli, so that every layer may import it.
 from __future__ import annotations
 
 from dicecli.models.core import (
-    ALL_METRICS,
-    LESION_COUNTS,
-    LESION_METRICS,
-    LOWER_IS_BETTER,
-    METRICS,
     SEG_OWN_GRID,
-    SURFACE_METRICS,
     CaseFailure,
     CasePair,
     CaseTally,
@@ -50,13 +44,7 @@ from dicecli.models.run import (
 )
 
 __all__ = [
-    "ALL_METRICS",
-    "LESION_COUNTS",
-    "LESION_METRICS",
-    "LOWER_IS_BETTER",
-    "METRICS",
     "SEG_OWN_GRID",
-    "SURFACE_METRICS",
     "CaseFailure",
     "CaseJob",
     "CasePair",

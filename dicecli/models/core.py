@@ -10,24 +10,6 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-#: Overlap metrics, always computed (from the confusion counts).
-METRICS = ("dice", "iou", "precision", "recall", "specificity")
-
-#: Boundary metrics (``metrics/surface.py``), opt-in with ``--metrics``.
-SURFACE_METRICS = ("hd", "hd95", "assd", "masd", "nsd")
-
-#: Lesion-wise (instance) metrics, with ``--lesions`` (``metrics/lesions.py``).
-LESION_METRICS = ("lesion_f1", "lesion_sq", "lesion_pq", "lesion_dice", "lesion_hd95")
-
-#: Lesion counts per case and label, with ``--lesions``.
-LESION_COUNTS = ("lesions_ref", "lesions_pred", "lesion_tp", "lesion_fp", "lesion_fn")
-
-#: Every per-case metric, in column order: what summaries, gates and comparisons can use.
-ALL_METRICS = (*METRICS, *SURFACE_METRICS, *LESION_METRICS)
-
-#: Gated with "must not exceed" instead of "must reach".
-LOWER_IS_BETTER = frozenset({"hd", "hd95", "assd", "masd", "lesion_hd95"})
-
 EmptyPolicy = Literal["nan", "one", "zero"]
 MissingPolicy = Literal["error", "zero", "skip"]
 GeometryPolicy = Literal["strict", "warn", "ignore", "resample"]

@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from dicecli.models import RunResult
 
-from dicecli.models import SURFACE_METRICS
+from dicecli.metrics import registry
 
-_CASE_HEADERS = ("case", "label", "dice", "iou", "precision", "recall", "specificity")
 _SUMMARY_HEADERS = (
     "label",
     "n",
@@ -32,7 +31,13 @@ def num(value: Any, digits: int = 4) -> str:
 
 def surface_columns(result: RunResult) -> list[str]:
     """The surface metrics this run computed (``--metrics``)."""
-    return [m for m in SURFACE_METRICS if m in result.cases.columns]
+    return [m for m in registry.names("surface") if m in result.cases.columns]
+
+
+def _header(name: str) -> str:
+    """A metric's column header: its name, and its unit when it has one (``hd95 mm``)."""
+    unit = registry.metric(name).unit
+    return f"{name} {unit}" if unit else name
 
 
 def _lesions(result: RunResult) -> bool:
@@ -40,13 +45,14 @@ def _lesions(result: RunResult) -> bool:
 
 
 def case_headers(result: RunResult) -> tuple[str, ...]:
-    surface = [f"{m} mm" if m != "nsd" else m for m in surface_columns(result)]
+    overlap = registry.names("overlap")
+    surface = [_header(m) for m in surface_columns(result)]
     lesions = ("lesions TP/FP/FN", "lesion F1") if _lesions(result) else ()
-    return (*_CASE_HEADERS, *surface, *lesions, "pred mL", "ref mL", "empty")
+    return ("case", "label", *overlap, *surface, *lesions, "pred mL", "ref mL", "empty")
 
 
 def case_cells(result: RunResult) -> list[list[str]]:
-    surface = surface_columns(result)
+    shown = [registry.metric(m) for m in (*registry.names("overlap"), *surface_columns(result))]
     lesions = _lesions(result)
     rows = []
     for r in result.cases.to_dict(orient="records"):
@@ -54,8 +60,7 @@ def case_cells(result: RunResult) -> list[list[str]]:
             [
                 str(r["case"]),
                 str(r["label"]),
-                *(num(r[m]) for m in ("dice", "iou", "precision", "recall", "specificity")),
-                *(num(r[m], 2 if m != "nsd" else 4) for m in surface),
+                *(num(r[m.name], m.digits) for m in shown),
                 *(
                     (f"{r['lesion_tp']}/{r['lesion_fp']}/{r['lesion_fn']}", num(r["lesion_f1"]))
                     if lesions
@@ -93,7 +98,7 @@ def summary_cells(result: RunResult) -> list[list[str]]:
                 f"{num(s['dice_median'])} [{num(s['dice_q1'])}, {num(s['dice_q3'])}]",
                 f"{num(s['dice_min'])} – {num(s['dice_max'])}",
                 num(s["pooled_dice"]),
-                *(num(s[f"{m}_median"], 2 if m != "nsd" else 4) for m in surface),
+                *(num(s[f"{m}_median"], registry.metric(m).digits) for m in surface),
                 f"{s['n_both_empty']}/{s['n_ref_empty']}/{s['n_pred_empty']}",
             ]
         )

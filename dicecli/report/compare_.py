@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import IO, TYPE_CHECKING, Any
 
 from dicecli._version import __version__
+from dicecli.metrics.registry import metric
 from dicecli.report.json_ import SCHEMA_VERSION, _plain, _records
 from dicecli.report.markdown import _table as _markdown_table
 
@@ -47,7 +48,7 @@ def cells(result: CompareResult) -> list[list[str]]:
     """The comparison rows as text (terminal table and Markdown)."""
     rows = []
     for r in records(result.comparisons):
-        digits = 4 if r.metric not in ("hd", "hd95", "assd", "masd") else 2
+        digits = metric(r.metric).digits
         rows.append(
             [
                 str(r.label),

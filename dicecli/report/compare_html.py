@@ -60,7 +60,7 @@ def _plots(result: CompareResult, metric: str) -> list[tuple[str, str]]:
 
 def _losses(result: CompareResult, metric: str) -> list[tuple[str, float, Any]]:
     """(pair, loss, overlay of B) for the case/label pairs where B lost most against A."""
-    from dicecli.models import LOWER_IS_BETTER
+    from dicecli.metrics.registry import lower_is_better
     from dicecli.report.compare_ import records
     from dicecli.report.overlay import render
 
@@ -72,7 +72,7 @@ def _losses(result: CompareResult, metric: str) -> list[tuple[str, float, Any]]:
         other = cases_a[["case", "label", metric]].rename(columns={metric: "value_a"})
         joined = cases_b.merge(other, on=["case", "label"])
         loss = joined["value_a"] - joined[metric]  # how much lower B is than A
-        joined = joined.assign(loss=-loss if metric in LOWER_IS_BETTER else loss)
+        joined = joined.assign(loss=-loss if lower_is_better(metric) else loss)
         worst = joined[joined["loss"] > 0].nlargest(WORST, "loss")
         run = result.runs[b]
         regions = {r.name: r for r in run.regions}

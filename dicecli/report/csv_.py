@@ -1,4 +1,4 @@
-"""CSV: long format, one row per (case, label), columns in ``aggregate.CASE_COLUMNS`` order."""
+"""CSV: long format, one row per (case, label), columns in ``aggregate.case_columns`` order."""
 
 from __future__ import annotations
 

@@ -14,7 +14,8 @@ from types import SimpleNamespace
 from typing import IO, TYPE_CHECKING, Any
 
 from dicecli._version import __version__
-from dicecli.models import ALL_METRICS, HtmlOptions
+from dicecli.metrics.registry import names as metric_names
+from dicecli.models import HtmlOptions
 
 __all__ = ["HtmlOptions", "write_html"]
 
@@ -40,7 +41,7 @@ def context(result: RunResult) -> dict[str, Any]:
 
     options: HtmlOptions = getattr(result, "html", None) or HtmlOptions()
     cases = result.cases
-    metrics = [m for m in ALL_METRICS if m in cases.columns]
+    metrics = [m for m in metric_names() if m in cases.columns]
     csv = io.StringIO()
     write_csv(result, csv)
     return {
