@@ -15,7 +15,12 @@ from dicecli.cli.options import (
     scheduler_options,
     score_options,
 )
-from dicecli.cli.types import RegistryHelpOption, compare_gate_metric_help, gate_metric_choice
+from dicecli.cli.types import (
+    FormatsCommand,
+    RegistryHelpOption,
+    compare_gate_metric_help,
+    gate_metric_choice,
+)
 
 _COMPARE_OPTIONS = apply(
     [
@@ -57,7 +62,7 @@ _COMPARE_OPTIONS = apply(
 )
 
 
-@click.command()
+@click.command(cls=FormatsCommand)
 @click.argument("reference", type=click.Path())
 @click.argument("pred_a", type=click.Path())
 @click.argument("pred_b", type=click.Path())

@@ -6,8 +6,10 @@ from typing import Any
 
 import click
 
+from dicecli.cli.types import FormatsCommand
 
-@click.command()
+
+@click.command(cls=FormatsCommand)
 @click.argument("masks", nargs=-1, required=True, type=click.Path())
 @click.option(
     "--max-voxels",

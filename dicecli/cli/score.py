@@ -22,6 +22,7 @@ from dicecli.cli.options import (
     summary_only_option,
 )
 from dicecli.cli.settings import config_option, merged, resolved_settings
+from dicecli.cli.types import FormatsCommand
 
 if TYPE_CHECKING:
     from dicecli.models import RunResult
@@ -48,7 +49,7 @@ def _options(f: Any) -> Any:
     return f
 
 
-@click.command()
+@click.command(cls=FormatsCommand)
 @_options
 def score(**params: Any) -> None:
     """Score predictions in PRED against references in GT (folders paired by case id, two
@@ -60,7 +61,7 @@ def score(**params: Any) -> None:
     run_score(**params)
 
 
-@click.command()
+@click.command(cls=FormatsCommand)
 @_options
 def report(**params: Any) -> None:
     """Score like `dicecli score` and write a self-contained HTML study report (-o study.html):

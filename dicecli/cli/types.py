@@ -78,3 +78,23 @@ def compare_gate_metric_help() -> str:
         f"The metric --fail-if-worse checks, one of {', '.join(gateable())} (distances: lower "
         "is better)."
     )
+
+
+class FormatsCommand(click.Command):
+    """A command whose ``--help`` ends with the registered input formats, output formats and
+    metrics (``dicecli.io``, ``dicecli.report``, ``dicecli.metrics.registry``)."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from dicecli.io import readers
+        from dicecli.metrics.registry import metrics
+        from dicecli.report import writers
+
+        inputs = [f"{r.title or r.name} ({' '.join(r.suffixes)})" for r in readers()]
+        outputs = [f"{w.name} ({' '.join(w.extensions)})" for w in writers()]
+        named = [f"{m.name}{f' [{m.unit}]' if m.unit else ''}" for m in metrics()]
+        for title, items in (("Inputs", inputs), ("Outputs", outputs), ("Metrics", named)):
+            formatter.write_paragraph()
+            formatter.write_text(
+                f"{title}: {'; '.join(items) if title != 'Metrics' else ', '.join(items)}."
+            )
+        super().format_epilog(ctx, formatter)
