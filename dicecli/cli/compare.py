@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from dicecli.cli import error_funnel
+from dicecli.cli.funnel import error_funnel
 from dicecli.cli.gating import annotations_option
 from dicecli.cli.options import (
     apply,

@@ -31,7 +31,7 @@ def info(masks: tuple[str, ...], max_voxels: int, reference_image: str | None, d
 
     Exit codes: 0 every file read; 3 a file could not be read (the others are still shown)."""
     from dicecli.api import describe_mask
-    from dicecli.cli import one_line
+    from dicecli.cli.funnel import one_line
     from dicecli.errors import ExitCode
 
     failed = False

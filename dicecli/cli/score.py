@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from dicecli.cli import error_funnel
+from dicecli.cli.funnel import error_funnel
 from dicecli.cli.gating import append_step_summary, build_gate, gate_options, report_gate
 from dicecli.cli.interrupt import interrupt_guard
 from dicecli.cli.options import (

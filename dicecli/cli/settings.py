@@ -24,7 +24,7 @@ def option_names(command: click.Command) -> dict[str, str]:
 
 
 def _load(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    from dicecli.cli import error_funnel
+    from dicecli.cli.funnel import error_funnel
 
     assert ctx.command is not None
     names = option_names(ctx.command)

@@ -165,12 +165,18 @@ def _compare(name: str) -> Callable[[CompareResult, IO[str]], None]:
     return write
 
 
+def _compare_html(result: CompareResult, stream: IO[str]) -> None:
+    from dicecli.report.compare_html import write_compare_html
+
+    write_compare_html(result, stream)
+
+
 for _writer in (
     Writer("table", (".txt",), _table, _compare("table"), "terminal tables"),
     Writer("csv", (".csv",), _csv, _compare("csv"), "one row per case and label"),
     Writer("json", (".json",), _json, _compare("json"), "everything, with the options"),
     Writer("markdown", (".md", ".markdown"), _markdown, _compare("markdown"), "for PRs"),
     Writer("junit", (".xml",), _junit, _compare("junit"), "JUnit XML for CI test reports"),
-    Writer("html", (".html", ".htm"), _html, _compare("html"), "a self-contained study report"),
+    Writer("html", (".html", ".htm"), _html, _compare_html, "a self-contained study report"),
 ):
     register_writer(_writer)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from dicecli.models import RunResult
 
 from dicecli.metrics import registry
@@ -166,4 +169,12 @@ def gate_lines(result: RunResult) -> list[str]:
         return [f"**Gate passed**: {'; '.join(gate.rules)}"]
     return [f"**Gate failed** ({len(gate.failures)} rule(s)):"] + [
         f"- {f.message}" for f in gate.failures
+    ]
+
+
+def records(frame: pd.DataFrame) -> list[Any]:
+    """A table's rows as records with attributes (``row.mean_diff``)."""
+    return [
+        SimpleNamespace(**{str(k): v for k, v in row.items()})
+        for row in frame.to_dict(orient="records")
     ]

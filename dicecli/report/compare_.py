@@ -7,17 +7,15 @@ import datetime as dt
 import json
 import math
 from collections.abc import Callable
-from types import SimpleNamespace
 from typing import IO, TYPE_CHECKING, Any
 
 from dicecli._version import __version__
 from dicecli.metrics.registry import metric
+from dicecli.report._cells import records
 from dicecli.report.json_ import SCHEMA_VERSION, _plain, _records
 from dicecli.report.markdown import _table as _markdown_table
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from dicecli.models import CompareResult
 
 HEADERS = (
@@ -34,14 +32,6 @@ HEADERS = (
     "p",
     "p Holm",
 )
-
-
-def records(frame: pd.DataFrame) -> list[Any]:
-    """A table's rows as records with attributes (``row.mean_diff``)."""
-    return [
-        SimpleNamespace(**{str(k): v for k, v in row.items()})
-        for row in frame.to_dict(orient="records")
-    ]
 
 
 def cells(result: CompareResult) -> list[list[str]]:
@@ -191,17 +181,10 @@ def write_junit(result: CompareResult, stream: IO[str]) -> None:
     stream.write("</testsuite></testsuites>\n")
 
 
-def write_html(result: CompareResult, stream: IO[str]) -> None:
-    from dicecli.report.compare_html import write_compare_html
-
-    write_compare_html(result, stream)
-
-
 WRITERS: dict[str, Callable[[CompareResult, IO[str]], None]] = {
     "table": write_table,
     "csv": write_csv,
     "json": write_json,
     "markdown": write_markdown,
     "junit": write_junit,
-    "html": write_html,
 }

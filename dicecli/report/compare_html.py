@@ -61,7 +61,7 @@ def _plots(result: CompareResult, metric: str) -> list[tuple[str, str]]:
 def _losses(result: CompareResult, metric: str) -> list[tuple[str, float, Any]]:
     """(pair, loss, overlay of B) for the case/label pairs where B lost most against A."""
     from dicecli.metrics.registry import lower_is_better
-    from dicecli.report.compare_ import records
+    from dicecli.report._cells import records
     from dicecli.report.overlay import render
 
     out = []
