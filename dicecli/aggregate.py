@@ -51,11 +51,11 @@ def case_columns(surface: Sequence[str] = (), lesions: Sequence[str] = ()) -> tu
 
 def lesion_columns(options: ScoreOptions) -> tuple[str, ...]:
     """The lesion counts and metrics of ``--lesions`` (lesion_hd95 with ``--metrics`` hd95)."""
-    from dicecli.options import surface_metrics
+    from dicecli.options import parse_options
 
     if not options.lesions:
         return ()
-    hd95 = "hd95" in surface_metrics(options)
+    hd95 = "hd95" in parse_options(options).surface
     lesion = registry.names("lesion")
     return (*LESION_COUNTS, *(m for m in lesion if hd95 or m != "lesion_hd95"))
 
@@ -124,9 +124,10 @@ def case_rows(
     tallies: Sequence[CaseTally], regions: Sequence[Region], options: ScoreOptions
 ) -> pd.DataFrame:
     """One row per (case, region) with counts, metrics, volumes and the empty situation."""
-    from dicecli.options import surface_metrics
+    from dicecli.options import parse_options
 
-    surface = surface_metrics(options)
+    parsed = parse_options(options)
+    surface = parsed.surface
     lesions = lesion_columns(options)
     rows: list[dict[str, Any]] = []
     for t in tallies:
@@ -138,7 +139,7 @@ def case_rows(
                 counts = region_counts(t.tally, region, options.ignore_label)
             metrics = overlap_metrics(counts, options.empty, options.smooth)
             if surface:
-                metrics |= _surface_values(t, region, options, surface)
+                metrics |= _surface_values(t, region, options, parsed.empty_distance, surface)
             vol = t.voxel_volume_ml
             pred_ml = counts.pred * vol if vol is not None else math.nan
             ref_ml = counts.ref * vol if vol is not None else math.nan
@@ -245,14 +246,17 @@ LESION_TABLE_COLUMNS = (
 
 
 def _surface_values(
-    tally: CaseTally, region: Region, options: ScoreOptions, surface: Sequence[str]
+    tally: CaseTally,
+    region: Region,
+    options: ScoreOptions,
+    empty_distance: float,
+    surface: Sequence[str],
 ) -> dict[str, float]:
     from dicecli.metrics.surface import empty_stats, surface_metrics
-    from dicecli.options import empty_distance
 
     stats = tally.surfaces.get(region.spec) or empty_stats(0, 0, math.nan)  # absent: both empty
     empty_nsd = {"nan": math.nan, "one": 1.0, "zero": 0.0}[options.empty]
-    values = surface_metrics(stats, options.hd95_mode, empty_distance(options), empty_nsd)
+    values = surface_metrics(stats, options.hd95_mode, empty_distance, empty_nsd)
     return {m: values[m] for m in surface}
 
 

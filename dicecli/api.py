@@ -14,7 +14,6 @@ from dicecli.models import (
     CaseTally,
     CompareResult,
     GateSettings,
-    Region,
     RunResult,
     ScoreOptions,
 )
@@ -74,7 +73,6 @@ def score_cases(
     >>> result.summary[["label", "dice_mean"]]  # doctest: +SKIP
     """
     from dicecli.cluster import parse_scheduler
-    from dicecli.labels import parse_labels
     from dicecli.options import make_options
     from dicecli.pairing import pair_cases, pairs_from_manifest
     from dicecli.xp import cached_backend
@@ -82,7 +80,6 @@ def score_cases(
     opts = make_options(**options)
     cluster = parse_scheduler(scheduler, scheduler_file)
     backend = cached_backend(opts.device)  # --device gpu without a GPU fails here, before any work
-    given = parse_labels(opts.labels) if opts.labels else None
     if pairs is not None:
         if pred is not None or gt is not None:
             raise UsageError("give either PRED and GT or --pairs, not both")
@@ -106,7 +103,7 @@ def score_cases(
     tallies = [o for o in outcomes if isinstance(o, CaseTally)]
     failures += [o for o in outcomes if isinstance(o, CaseFailure)]
     result = _result(
-        tallies, failures, given, opts, pairing, skipped, f"{backend.name} ({backend.device})"
+        tallies, failures, opts, pairing, skipped, f"{backend.name} ({backend.device})"
     )
     inputs = {"pred": pred, "gt": gt, "pairs": pairs}
     return replace(
@@ -230,21 +227,17 @@ def _nothing_to_score(pred: Any, gt: Any, pairs: Any, pairing: Pairing) -> str:
 def _result(
     tallies: list[CaseTally],
     failures: list[CaseFailure],
-    given: tuple[Region, ...] | None,
     opts: ScoreOptions,
     pairing: Pairing,
     skipped: tuple[str, ...],
     backend: str,
 ) -> RunResult:
     from dicecli.aggregate import case_rows, lesion_rows, run_names, run_values, summarise
-    from dicecli.labels import discover_labels, with_background
+    from dicecli.options import parse_options
+    from dicecli.regions import scored_regions
 
-    if given is None:
-        regions = discover_labels(run_values(tallies), opts.include_background, opts.ignore_label)
-        names = run_names(tallies)
-        regions = tuple(replace(r, name=names.get(r.values[0], r.name)) for r in regions)
-    else:
-        regions = with_background(given, opts.ignore_label) if opts.include_background else given
+    present, names = run_values(tallies), run_names(tallies)
+    regions = scored_regions(opts, parse_options(opts), present=present, names=names)
     cases = case_rows(tallies, regions, opts)
     return RunResult(
         cases=cases,

@@ -1,8 +1,9 @@
-"""The per-case pipeline and the executor that runs it over many cases.
+"""The executor that runs the per-case work over many cases, and the per-case counting.
 
-Per case, in a worker: load both masks -> check geometry -> values to labels (or probabilities) ->
-one host->device copy -> one counting pass. The worker returns a CaseTally (small numbers) or a
-CaseFailure; one bad case never stops the others.
+Per case, in a worker: the case's masks (``pipeline.load_case``: load, check, align, label maps)
+-> one host->device copy -> one counting pass (-> per-region masks for SEG/RTSTRUCT references,
+surface metrics and lesions). The worker returns a CaseTally (small numbers) or a CaseFailure;
+one bad case never stops the others. The options arrive parsed (``CaseJob.parsed``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dicecli.errors import DiceCliError, MaskReadError
+from dicecli.errors import DiceCliError
 from dicecli.models import (
     CaseFailure,
     CaseJob,
@@ -24,10 +25,15 @@ from dicecli.models import (
     DevicePolicy,
     Mask,
     Outcome,
+    ParsedOptions,
+    Region,
     Scheduler,
     ScoreOptions,
     Tally,
 )
+
+if TYPE_CHECKING:
+    from dicecli.pipeline import CaseMasks
 
 #: Below this many input bytes in all (compressed: a 512x512x200 label map .nii.gz is ~0.3 MiB),
 #: starting worker processes costs more than it saves.
@@ -38,7 +44,7 @@ def score_case(job: CaseJob) -> Outcome:
     """Run one case; every failure becomes a CaseFailure naming the file."""
     pair = job.pair
     try:
-        return _tally_case(pair, job.options)
+        return _tally_case(pair, job.options, job.parsed)
     except DiceCliError as e:
         return CaseFailure(pair.case, pair.pred, pair.gt, type(e).__name__, str(e))
     except MemoryError:
@@ -61,174 +67,111 @@ def score_case(job: CaseJob) -> Outcome:
         )
 
 
-def _tally_case(pair: CasePair, options: ScoreOptions) -> CaseTally:
-    import numpy as np
-
-    from dicecli.geometry import align, check_geometry
-    from dicecli.io import load_mask
+def _tally_case(pair: CasePair, options: ScoreOptions, parsed: ParsedOptions) -> CaseTally:
     from dicecli.metrics import joint_histogram, soft_tally
-    from dicecli.options import read_options, surface_metrics
-    from dicecli.values import label_map, probability_map
+    from dicecli.pipeline import load_case
+    from dicecli.values import probability_map
     from dicecli.xp import cached_backend
 
-    read = read_options(options)
-    gt = load_mask(pair.gt, read)
-    if pair.pred is None:
-        pred = Mask(
-            np.zeros(gt.array.shape, np.uint8),
-            gt.spacing,
-            gt.origin,
-            gt.direction,
-            "(missing: scored as empty)",
-            gt.format,
-            has_geometry=gt.has_geometry,
-        )
-    else:
-        pred = load_mask(pair.pred, read)
-    notes = [*gt.warnings, *pred.warnings]
-    if options.soft and gt.segments:
-        raise MaskReadError(
-            f"{gt.path}: --soft scores probability maps against label maps; a DICOM SEG or "
-            "RTSTRUCT reference has overlapping segments -- export it as a label map first"
-        )
-    if options.labels and not gt.segments:
-        from dicecli.labels import parse_labels
-        from dicecli.regions import check_names
-
-        check_names(gt, parse_labels(options.labels))
-    pred, gt, moved = align(pred, gt, options.geometry, options.geometry_tolerance)
-    notes += moved + check_geometry(pred, gt, options.geometry, options.geometry_tolerance)
+    case = load_case(pair, options, parsed)
+    gt = case.gt
     backend = cached_backend(options.device)
-    ref_host = label_map(gt, options.threshold)
-    ref = backend.to_device(ref_host)
+    ref = backend.to_device(case.ref)
     tally: Tally
-    labels = None
-    if options.soft:
-        tally = soft_tally(ref, backend.to_device(probability_map(pred)), backend.xp)
+    if case.labels is None:
+        tally = soft_tally(ref, backend.to_device(probability_map(case.pred)), backend.xp)
     else:
-        labels = pred.array if pred.segments else label_map(pred, options.threshold, True)
-        tally = joint_histogram(ref, backend.to_device(labels), backend.xp)
+        tally = joint_histogram(ref, backend.to_device(case.labels), backend.xp)
     volume = math.prod(gt.spacing) / 1000.0 if gt.ndim == 3 and gt.has_geometry else None
-    surfaces: dict[str, Any] = {}
     by_region: dict[str, Any] = {}
+    surfaces: dict[str, Any] = {}
     lesions: dict[str, Any] = {}
-    if gt.segments and not options.soft:
-        by_region, surfaces, lesions = _segment_tallies(gt, pred, labels, options, backend)
-    elif not options.soft:
-        if surface_metrics(options):
-            surfaces = _surfaces(ref_host, labels, gt.spacing, tally, options)
-        if options.lesions:
-            regions = _case_regions(options, tally)
-            lesions = _lesions(
-                _label_masks(ref_host, labels, regions, options.ignore_label), gt, options
-            )
+    if case.labels is not None and (gt.segments or parsed.surface or parsed.lesions):
+        by_region, surfaces, lesions = _per_region(case, tally, options, parsed, backend)
     return CaseTally(
         pair.case,
-        pred.path,
+        case.pred.path,
         gt.path,
         tally,
         volume,
-        tuple(notes),
+        case.notes,
         surfaces,
         gt.spacing,
         region_tallies=by_region,
-        label_names={s.number: s.label for s in gt.segments or pred.segments},
-        meta=dict(gt.meta or pred.meta),
+        label_names={s.number: s.label for s in gt.segments or case.pred.segments},
+        meta=dict(gt.meta or case.pred.meta),
         lesions=lesions,
     )
 
 
-def _segment_tallies(
-    gt: Mask, pred: Mask, labels: Any, options: ScoreOptions, backend: Any
+def _per_region(
+    case: CaseMasks, tally: Tally, options: ScoreOptions, parsed: ParsedOptions, backend: Any
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """One binary joint histogram (and surface statistics, lesions) per region of a SEG/RTSTRUCT
-    reference: overlapping segments are never merged into one label map."""
+    """What needs each region's own masks: a binary joint histogram per region of a SEG/RTSTRUCT
+    reference (overlapping segments are never merged into one label map), surface statistics
+    and lesions. The regions are this case's (``regions.scored_regions``)."""
     from dicecli.metrics import joint_histogram
-    from dicecli.metrics.surface import surface_stats
-    from dicecli.options import nsd_tolerance_of, surface_metrics
-    from dicecli.regions import region_masks, segment_regions
+    from dicecli.pipeline import region_masks
+    from dicecli.regions import scored_regions
 
-    regions = segment_regions(gt, options)
-    masks = region_masks(gt, pred, labels, regions)
-    tallies = {
-        spec: joint_histogram(backend.to_device(r), backend.to_device(p), backend.xp)
-        for spec, (r, p) in masks.items()
-    }
-    surfaces = {}
-    if surface_metrics(options):
-        tolerance = nsd_tolerance_of(options)
-        for region in regions:
-            r, p = masks[region.spec]
-            surfaces[region.spec] = surface_stats(
-                r, p, gt.spacing, options.hd_percentile, tolerance(region)
-            )
-    lesions = _lesions(masks.items(), gt, options) if options.lesions else {}
-    return tallies, surfaces, lesions
-
-
-def _case_regions(options: ScoreOptions, tally: Tally) -> tuple[Any, ...]:
-    """The --labels regions, or every label present in this case (label-map references)."""
-    from dicecli.labels import discover_labels, parse_labels, with_background
-
-    if options.labels:
-        regions = parse_labels(options.labels)
-        return (
-            with_background(regions, options.ignore_label)
-            if options.include_background
-            else regions
-        )
+    gt = case.gt
     present = {int(v) for v in tally.ref_values}
     present |= {int(v) for v in getattr(tally, "pred_values", ())}
-    return discover_labels(present, options.include_background, options.ignore_label)
+    regions = scored_regions(options, parsed, present=present, segments=gt.segments)
+    by_region: dict[str, Any] = {}
+    surfaces: dict[str, Any] = {}
+    lesions: dict[str, Any] = {}
+    if parsed.surface and not gt.segments:
+        surfaces = _surfaces(case, regions, options, parsed)
+    if not gt.segments and parsed.lesions is None:
+        return by_region, surfaces, lesions
+    ignore = None if gt.segments else options.ignore_label
+    for spec, (r, p) in region_masks(case, regions, ignore):
+        if gt.segments:
+            by_region[spec] = joint_histogram(
+                backend.to_device(r), backend.to_device(p), backend.xp
+            )
+            if parsed.surface:
+                region = next(x for x in regions if x.spec == spec)
+                surfaces[spec] = _surface_stats(r, p, gt, options, parsed.nsd_tolerance(region))
+        if parsed.lesions is not None:
+            lesions[spec] = _lesions(r, p, gt, options, parsed)
+    return by_region, surfaces, lesions
+
+
+def _surface_stats(r: Any, p: Any, grid: Mask, options: ScoreOptions, tolerance: float) -> Any:
+    from dicecli.metrics.surface import surface_stats
+
+    return surface_stats(r, p, grid.spacing, options.hd_percentile, tolerance)
 
 
 def _surfaces(
-    ref: Any, pred: Any, spacing: tuple[float, ...], tally: Tally, options: ScoreOptions
+    case: CaseMasks, regions: Sequence[Region], options: ScoreOptions, parsed: ParsedOptions
 ) -> dict[str, Any]:
-    """Surface statistics for the --labels regions, or for every label present in this case."""
+    """Surface statistics of every region of two label maps (cropped to the foreground)."""
     import numpy as np
 
     from dicecli.metrics.surface import region_surfaces
-    from dicecli.options import nsd_tolerance_of
 
     return region_surfaces(
-        np.asarray(ref),
-        np.asarray(pred),
-        _case_regions(options, tally),
-        spacing,
+        np.asarray(case.ref),
+        np.asarray(case.labels),
+        regions,
+        case.gt.spacing,
         options.hd_percentile,
-        nsd_tolerance_of(options),
+        parsed.nsd_tolerance,
         options.ignore_label,
     )
 
 
-def _lesions(masks: Any, grid: Mask, options: ScoreOptions) -> dict[str, Any]:
-    """Lesion-wise results per region spec; ``masks`` yields (spec, (reference, prediction))
-    boolean arrays on ``grid``, one region at a time."""
+def _lesions(r: Any, p: Any, grid: Mask, options: ScoreOptions, parsed: ParsedOptions) -> Any:
+    """Lesion-wise results of one region's (reference, prediction) boolean arrays."""
     from dicecli.metrics.lesions import evaluate_lesions
-    from dicecli.options import lesion_settings
 
-    settings = lesion_settings(options)
-    return {
-        spec: evaluate_lesions(
-            r, p, grid.spacing, grid.origin, grid.direction, settings, options.empty
-        )
-        for spec, (r, p) in masks
-    }
-
-
-def _label_masks(ref: Any, pred: Any, regions: Any, ignore: int | None) -> Any:
-    """(reference, prediction) boolean arrays of each region of two label maps, lazily."""
-    import numpy as np
-
-    from dicecli.metrics.surface import member
-
-    keep = None if ignore is None else np.asarray(ref) != ignore
-    for region in regions:
-        r, p = member(ref, region.values), member(pred, region.values)
-        if keep is not None:
-            r, p = r & keep, p & keep
-        yield region.spec, (r, p)
+    assert parsed.lesions is not None
+    return evaluate_lesions(
+        r, p, grid.spacing, grid.origin, grid.direction, parsed.lesions, options.empty
+    )
 
 
 def run_cases(
@@ -242,7 +185,10 @@ def run_cases(
     (``scheduler``); results keep the order of ``pairs``. When ``should_stop()`` turns true (a
     signal), no further case starts: the cases running finish, and only the finished ones are
     returned."""
-    jobs = [CaseJob(p, options) for p in pairs]
+    from dicecli.options import parse_options
+
+    parsed = parse_options(options)  # once: the workers receive typed values
+    jobs = [CaseJob(p, options, parsed) for p in pairs]
     stop = should_stop or (lambda: False)
     if scheduler is not None and jobs:
         from dicecli.cluster import run_on_dask

@@ -1,25 +1,28 @@
-"""Check ScoreOptions as a whole and derive what the readers need from them."""
+"""Options: every text option parsed in one place into typed values (``ParsedOptions``).
+
+Each ``parse_*`` function reads one option's text and raises ``UsageError`` (exit 2) naming the
+option; the CLI's parameter types (``cli/types.py``) call the same functions, so a bad value stops
+before any file is read. ``make_options`` checks a ``ScoreOptions`` as a whole (contradictions);
+``parse_options`` turns it into the ``ParsedOptions`` the workers receive.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import fields
-from typing import TYPE_CHECKING, Any, get_args
+from functools import lru_cache
+from typing import Any, Literal, get_args
 
 from dicecli.errors import UsageError
-from dicecli.io._limits import ReadOptions
-
-if TYPE_CHECKING:
-    from dicecli.metrics.lesions import LesionSettings
-
 from dicecli.metrics import registry
 from dicecli.models import (
     DevicePolicy,
     EmptyPolicy,
     GeometryPolicy,
+    LesionSettings,
     MissingPolicy,
-    Region,
+    ParsedOptions,
+    ReadOptions,
     ScoreOptions,
 )
 
@@ -32,6 +35,9 @@ _CHOICES = {
 _COLOUR = re.compile(
     r"^\s*(?:#(?P<hex>[0-9a-fA-F]{6})|(?P<r>\d+):(?P<g>\d+):(?P<b>\d+))\s*=\s*(?P<label>\d+)\s*$"
 )
+
+#: ``--lesion-connectivity``: 6, 18 or 26 neighbours in 3D, 4 or 8 in 2D
+CONNECTIVITIES = (6, 18, 26, 4, 8)
 
 
 def make_options(**kwargs: Any) -> ScoreOptions:
@@ -58,41 +64,46 @@ def make_options(**kwargs: Any) -> ScoreOptions:
         raise UsageError("--ci-resamples must be zero (no interval) or more")
     if options.geometry_tolerance < 0:
         raise UsageError("--geometry-tolerance must be zero or positive")
-    if options.color_map:
-        parse_color_map(options.color_map)
-    surface = surface_metrics(options)
-    if surface and options.soft:
-        raise UsageError("surface metrics need binary masks; drop --soft or the surface metrics")
     if not 0 < options.hd_percentile <= 100:
         raise UsageError("--hd-percentile must be in (0, 100]")
-    empty_distance(options)
-    nsd_tolerances(options)
-    if options.lesions:
-        if options.soft:
-            raise UsageError("--lesions needs binary masks; drop --soft or --lesions")
-        lesion_settings(options)
+    parsed = parse_options(options)
+    if parsed.surface and options.soft:
+        raise UsageError("surface metrics need binary masks; drop --soft or the surface metrics")
+    if options.lesions and options.soft:
+        raise UsageError("--lesions needs binary masks; drop --soft or --lesions")
     return options
 
 
-def lesion_settings(options: ScoreOptions) -> LesionSettings:
-    """The ``--lesion-*`` options as one value (checked)."""
-    from dicecli.metrics.lesions import LesionSettings, parse_match
+@lru_cache(maxsize=64)
+def parse_options(options: ScoreOptions) -> ParsedOptions:
+    """Every text option of ``options`` as a typed value, parsed once per process."""
+    from dicecli.labels import parse_labels
 
-    if options.lesion_connectivity not in (None, 4, 8, 6, 18, 26):
+    default, per_label = parse_nsd_tolerance(options.nsd_tolerance)
+    surface = parse_metrics(options.metrics)
+    return ParsedOptions(
+        regions=parse_labels(options.labels) if options.labels else None,
+        surface=surface,
+        nsd_default=default,
+        nsd_per_label=per_label,
+        empty_distance=parse_empty_distance(options.empty_distance),
+        read=ReadOptions(
+            color_map=parse_color_map(options.color_map) if options.color_map else {},
+            max_voxels=options.max_voxels,
+            reference_image=options.reference_image,
+            threshold=0.5 if options.threshold is None else options.threshold,
+        ),
+        lesions=_lesion_settings(options, "hd95" in surface) if options.lesions else None,
+    )
+
+
+def _lesion_settings(options: ScoreOptions, hd95: bool) -> LesionSettings:
+    if options.lesion_connectivity not in (None, *CONNECTIVITIES):
         raise UsageError("--lesion-connectivity must be 6, 18 or 26 (3D), 4 or 8 (2D)")
     if options.lesion_dilation < 0:
         raise UsageError("--lesion-dilation must be zero or more voxels")
-    text = str(options.lesion_min_size).strip().lower()
-    mm3 = text.endswith("mm3")
-    try:
-        size = float(text.removesuffix("mm3").strip())
-    except ValueError:
-        raise UsageError(
-            f"--lesion-min-size {options.lesion_min_size}: write N (voxels) or 'N mm3'"
-        ) from None
-    if size < 0:
-        raise UsageError("--lesion-min-size must be zero or more")
-    match, threshold, strict = parse_match(options.lesion_match)
+    size, mm3 = parse_lesion_min_size(options.lesion_min_size)
+    match, threshold, strict = parse_lesion_match(options.lesion_match)
     return LesionSettings(
         connectivity=options.lesion_connectivity,
         min_size=size,
@@ -102,15 +113,15 @@ def lesion_settings(options: ScoreOptions) -> LesionSettings:
         strict=strict,
         dilation=options.lesion_dilation,
         missed_distance=options.lesion_missed_distance,
-        hd95="hd95" in surface_metrics(options),
+        hd95=hd95,
         percentile=options.hd_percentile,
     )
 
 
-def surface_metrics(options: ScoreOptions) -> tuple[str, ...]:
-    """The surface metrics ``--metrics`` asks for: ``overlap`` (none), ``all``, ``surface``, or a
-    comma-separated list of metric names."""
-    names = {n.strip() for n in options.metrics.split(",") if n.strip()}
+def parse_metrics(text: str) -> tuple[str, ...]:
+    """``--metrics``: ``overlap`` (no surface metrics), ``all``, ``surface``, or a comma-separated
+    list of metric names -> the surface metrics to compute, in registry order."""
+    names = {n.strip() for n in text.split(",") if n.strip()}
     surface = registry.names("surface")
     choices = (*registry.names("overlap"), *surface)
     unknown = sorted(names - {*choices, "overlap", "surface", "all"})
@@ -124,20 +135,19 @@ def surface_metrics(options: ScoreOptions) -> tuple[str, ...]:
     return tuple(m for m in surface if m in names)
 
 
-def empty_distance(options: ScoreOptions) -> float:
+def parse_empty_distance(text: str) -> float:
     """``--empty-distance``: nan, inf or a number of millimetres."""
     try:
-        value = float(options.empty_distance)
+        return float(text)
     except ValueError:
         raise UsageError("--empty-distance must be nan, inf or a number (mm)") from None
-    return value
 
 
-def nsd_tolerances(options: ScoreOptions) -> tuple[float | None, dict[str, float]]:
-    """``--nsd-tolerance 2`` or ``liver=2,tumor=1`` -> (default, per label name)."""
+def parse_nsd_tolerance(text: str) -> tuple[float | None, dict[str, float]]:
+    """``--nsd-tolerance 2`` or ``liver=2,tumor=1`` -> (default, per label)."""
     default: float | None = None
     per_label: dict[str, float] = {}
-    for item in options.nsd_tolerance.split(","):
+    for item in text.split(","):
         name, _, number = item.strip().rpartition("=")
         try:
             value = float(number)
@@ -152,6 +162,26 @@ def nsd_tolerances(options: ScoreOptions) -> tuple[float | None, dict[str, float
         else:
             default = value
     return default, per_label
+
+
+def parse_lesion_min_size(text: str) -> tuple[float, bool]:
+    """``--lesion-min-size``: ``N`` voxels or ``'N mm3'`` -> (N, in mm³?)."""
+    value = str(text).strip().lower()
+    mm3 = value.endswith("mm3")
+    try:
+        size = float(value.removesuffix("mm3").strip())
+    except ValueError:
+        raise UsageError(f"--lesion-min-size {text}: write N (voxels) or 'N mm3'") from None
+    if size < 0:
+        raise UsageError("--lesion-min-size must be zero or more")
+    return size, mm3
+
+
+def parse_lesion_match(text: str) -> tuple[Literal["iou", "overlap"], float, bool]:
+    """``--lesion-match``: ``iou:T`` (IoU >= T), ``iou>T`` (strictly above), or ``overlap``."""
+    from dicecli.metrics.lesions import parse_match
+
+    return parse_match(text)
 
 
 def parse_color_map(spec: str) -> dict[tuple[int, int, int], int]:
@@ -171,25 +201,3 @@ def parse_color_map(spec: str) -> dict[tuple[int, int, int], int]:
             raise UsageError(f"--color-map: {item.strip()!r} has a channel above 255")
         table[(rgb[0], rgb[1], rgb[2])] = int(m["label"])
     return table
-
-
-def nsd_tolerance_of(options: ScoreOptions) -> Callable[[Region], float]:
-    """The NSD tolerance (mm) of a region: its own (by name or value spec), else the default;
-    NaN when neither is given."""
-    default, per_label = nsd_tolerances(options)
-
-    def tolerance(region: Region) -> float:
-        value = per_label.get(region.name, per_label.get(region.spec, default))
-        return float("nan") if value is None else value
-
-    return tolerance
-
-
-def read_options(options: ScoreOptions) -> ReadOptions:
-    colours = parse_color_map(options.color_map) if options.color_map else {}
-    return ReadOptions(
-        color_map=colours,
-        max_voxels=options.max_voxels,
-        reference_image=options.reference_image,
-        threshold=0.5 if options.threshold is None else options.threshold,
-    )

@@ -1,4 +1,5 @@
-"""Regions scored against DICOM SEG segments and RTSTRUCT ROIs, each as its own binary mask.
+"""Which regions are scored (``scored_regions``, the one place that decides), and the regions of
+DICOM SEG segments and RTSTRUCT ROIs, each scored as its own binary mask.
 
 A region matches segments by number (``--labels liver=1``) or by label, case-insensitively
 (``--labels liver=Liver``); without ``--labels`` every segment of the reference is a region. On
@@ -8,26 +9,43 @@ RTSTRUCT through its segments of the same numbers or labels.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from dicecli.errors import MaskReadError
-from dicecli.labels import parse_labels
-from dicecli.models import Mask, Region, ScoreOptions
+from dicecli.labels import discover_labels, with_background
+from dicecli.models import Mask, ParsedOptions, Region, ScoreOptions, Segment
 
 
-def segment_regions(gt: Mask, options: ScoreOptions) -> tuple[Region, ...]:
-    """The ``--labels`` regions, else every segment of the reference but its background
-    (segment 0 of a LABELMAP SEG) unless ``--include-background``."""
-    if options.labels:
-        return parse_labels(options.labels)
-    return tuple(
-        Region(s.label, (s.number,))
-        for s in gt.segments
-        if s.number != 0 or options.include_background
-    )
+def scored_regions(
+    options: ScoreOptions,
+    parsed: ParsedOptions,
+    *,
+    present: Iterable[int] = (),
+    segments: Sequence[Segment] = (),
+    names: Mapping[int, str] | None = None,
+) -> tuple[Region, ...]:
+    """The regions a run or a case scores: the ``--labels`` regions (label 0 in front with
+    ``--include-background``); else every segment of a SEG/RTSTRUCT reference (its background
+    segment 0 only with ``--include-background``); else one region per label value ``present``
+    (named by ``names``, the segment labels of the run), never the ``--ignore-label``."""
+    if parsed.regions is not None:
+        if options.include_background:
+            return with_background(parsed.regions, options.ignore_label)
+        return parsed.regions
+    if segments:
+        return tuple(
+            Region(s.label, (s.number,))
+            for s in segments
+            if s.number != 0 or options.include_background
+        )
+    regions = discover_labels(present, options.include_background, options.ignore_label)
+    if names:
+        regions = tuple(replace(r, name=names.get(r.values[0], r.name)) for r in regions)
+    return regions
 
 
 def region_masks(

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from dicecli.errors import MaskReadError
+from dicecli.models import ReadOptions
 
-
-@dataclass(frozen=True, slots=True)
-class ReadOptions:
-    """``color_map`` maps RGB triples to labels; ``max_voxels`` refuses decompression bombs."""
-
-    color_map: Mapping[tuple[int, int, int], int] = field(default_factory=dict)
-    max_voxels: int = 4_000_000_000
-    #: the image series a DICOM SEG or RTSTRUCT refers to (else searched beside it)
-    reference_image: str | None = None
-    #: fractional SEG segments become value > threshold
-    threshold: float = 0.5
+__all__ = ["ReadOptions", "check_voxels"]
 
 
 def check_voxels(path: str, shape: tuple[int, ...], options: ReadOptions) -> None:

@@ -17,26 +17,12 @@ from typing import Any, Literal
 import numpy as np
 
 from dicecli.metrics.components import Parts, flat_bytes, foreground, parts
-from dicecli.models import EmptyPolicy
+from dicecli.models import EmptyPolicy, LesionSettings
+
+__all__ = ["LesionSettings", "evaluate_lesions", "parse_match"]
 
 Side = Literal["reference", "prediction"]
 _EMPTY = {"nan": math.nan, "one": 1.0, "zero": 0.0}
-
-
-@dataclass(frozen=True, slots=True)
-class LesionSettings:
-    """``--lesion-*`` options. ``connectivity`` None: full (26 in 3D, 8 in 2D)."""
-
-    connectivity: int | None = None
-    min_size: float = 0.0
-    min_size_mm3: bool = False
-    match: Literal["iou", "overlap"] = "iou"
-    iou_threshold: float = 0.5
-    strict: bool = False
-    dilation: int = 0
-    missed_distance: float = 374.0
-    hd95: bool = False
-    percentile: float = 95.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -189,3 +189,58 @@ class ScoreOptions:
     lesion_match: str = "iou:0.5"
     lesion_dilation: int = 0
     lesion_missed_distance: float = 374.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """``color_map`` maps RGB triples to labels; ``max_voxels`` refuses decompression bombs."""
+
+    color_map: Mapping[tuple[int, int, int], int] = field(default_factory=dict)
+    max_voxels: int = 4_000_000_000
+    #: the image series a DICOM SEG or RTSTRUCT refers to (else searched beside it)
+    reference_image: str | None = None
+    #: fractional SEG segments become value > threshold
+    threshold: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class LesionSettings:
+    """``--lesion-*`` options. ``connectivity`` None: full (26 in 3D, 8 in 2D)."""
+
+    connectivity: int | None = None
+    min_size: float = 0.0
+    min_size_mm3: bool = False
+    match: Literal["iou", "overlap"] = "iou"
+    iou_threshold: float = 0.5
+    strict: bool = False
+    dilation: int = 0
+    missed_distance: float = 374.0
+    hd95: bool = False
+    percentile: float = 95.0
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedOptions:
+    """``ScoreOptions`` parsed once into typed values (``options.parse_options``): what the
+    workers and the aggregation use, never the option text again."""
+
+    #: the ``--labels`` regions, or None to score the labels present
+    regions: tuple[Region, ...] | None
+    #: the surface metrics ``--metrics`` asks for, in registry order
+    surface: tuple[str, ...]
+    #: ``--nsd-tolerance``: the default (mm, or None) and per label name or value spec
+    nsd_default: float | None
+    nsd_per_label: Mapping[str, float]
+    #: ``--empty-distance`` (mm; nan or inf allowed)
+    empty_distance: float
+    #: what every reader needs: the colour map, the voxel limit, the SEG threshold...
+    read: ReadOptions
+    #: the ``--lesion-*`` options, with ``--lesions``
+    lesions: LesionSettings | None
+
+    def nsd_tolerance(self, region: Region) -> float:
+        """A region's NSD tolerance (mm): its own (by name or value spec), else the default;
+        NaN when neither is given."""
+        value = self.nsd_per_label.get(region.name, self.nsd_per_label.get(region.spec))
+        value = self.nsd_default if value is None else value
+        return float("nan") if value is None else value

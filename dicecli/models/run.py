@@ -11,7 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from dicecli.models.core import CaseFailure, CasePair, CaseTally, Region, ScoreOptions
+from dicecli.models.core import (
+    CaseFailure,
+    CasePair,
+    CaseTally,
+    ParsedOptions,
+    Region,
+    ScoreOptions,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,6 +41,8 @@ class CaseJob:
 
     pair: CasePair
     options: ScoreOptions
+    #: the options parsed once, in the submitting process (``options.parse_options``)
+    parsed: ParsedOptions
 
 
 @dataclass(frozen=True, slots=True)

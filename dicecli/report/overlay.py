@@ -84,31 +84,26 @@ def _masks(
     row: Any, region: Region, image_path: str | None, options: ScoreOptions
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The region in reference and prediction, and the image, all on the reference's grid --
-    read, aligned and matched exactly as for scoring."""
+    through the pipeline the engine scores with (``pipeline.load_case``)."""
     from dicecli.geometry import align
     from dicecli.io import load_mask
-    from dicecli.options import read_options
-    from dicecli.regions import region_masks
-    from dicecli.values import label_map
+    from dicecli.models import CasePair
+    from dicecli.options import parse_options
+    from dicecli.pipeline import load_case, region_masks
 
-    read = read_options(options)
-    gt = load_mask(row.gt_path, read)
+    parsed = parse_options(options)
     missing = str(row.pred_path).startswith("(missing")
-    pred = gt if missing else load_mask(row.pred_path, read)
-    pred, gt, _ = align(pred, gt, options.geometry, options.geometry_tolerance)
-    if gt.segments:
-        labels = pred.array if pred.segments else label_map(pred, options.threshold, True)
-        ref, p = region_masks(gt, pred, labels, [region])[region.spec]
-    else:
-        ref = np.isin(label_map(gt, options.threshold), region.values)
-        p = np.isin(label_map(pred, options.threshold, True), region.values)
-    if missing:
-        p = np.zeros_like(ref)
+    pair = CasePair(str(row.case), None if missing else str(row.pred_path), str(row.gt_path))
+    case = load_case(pair, options, parsed)
+    ignore = None if case.gt.segments else options.ignore_label
+    _, (ref, pred) = next(region_masks(case, [region], ignore))
     image = None
     if image_path:
-        moved, _, _ = align(load_mask(image_path, read), gt, "strict", options.geometry_tolerance)
+        moved, _, _ = align(
+            load_mask(image_path, parsed.read), case.gt, "strict", options.geometry_tolerance
+        )
         image = moved.array if moved.array.shape == ref.shape else None
-    return ref, p, image
+    return np.asarray(ref), np.asarray(pred), image
 
 
 def _zoom_box(mask: np.ndarray, margin: int = 8, smallest: int = 48) -> tuple[slice, ...]:
