@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from dicecli.cli.types import RegistryChoice, RegistryHelpOption, metrics_help
+from dicecli.cli.types import Checked, RegistryChoice, RegistryHelpOption, metrics_help
 
 F = Callable[..., Any]
 
@@ -21,6 +21,7 @@ _PAIRS_OPTION: F = click.option(
 _SCORE_OPTIONS: list[F] = [
     click.option(
         "--labels",
+        type=Checked("dicecli.labels.parse_labels"),
         metavar="SPEC",
         help="Labels to score: 1,2,3 | liver=1,tumor=2 | whole_tumor=1+2+4. "
         "Default: every non-zero label present in the run.",
@@ -90,7 +91,10 @@ _SCORE_OPTIONS: list[F] = [
         help="Relative tolerance for spacing, origin (x spacing) and direction.",
     ),
     click.option(
-        "--color-map", metavar="MAP", help="RGB masks: colour to label, e.g. '#ff0000=1,#00ff00=2'."
+        "--color-map",
+        type=Checked("dicecli.options.parse_color_map"),
+        metavar="MAP",
+        help="RGB masks: colour to label, e.g. '#ff0000=1,#00ff00=2'.",
     ),
     click.option(
         "--max-voxels",
@@ -116,6 +120,7 @@ _SCORE_OPTIONS: list[F] = [
     ),
     click.option(
         "--metrics",
+        type=Checked("dicecli.options.parse_metrics"),
         default="overlap",
         show_default=True,
         metavar="LIST",
@@ -139,6 +144,7 @@ _SCORE_OPTIONS: list[F] = [
     ),
     click.option(
         "--nsd-tolerance",
+        type=Checked("dicecli.options.parse_nsd_tolerance"),
         default="1",
         show_default=True,
         metavar="MM",
@@ -165,6 +171,7 @@ _SCORE_OPTIONS: list[F] = [
     ),
     click.option(
         "--lesion-min-size",
+        type=Checked("dicecli.options.parse_lesion_min_size"),
         default="0",
         show_default=True,
         metavar="N|'N mm3'",
@@ -173,6 +180,7 @@ _SCORE_OPTIONS: list[F] = [
     ),
     click.option(
         "--lesion-match",
+        type=Checked("dicecli.options.parse_lesion_match"),
         default="iou:0.5",
         show_default=True,
         metavar="iou:T|iou>T|overlap",
@@ -197,6 +205,7 @@ _SCORE_OPTIONS: list[F] = [
     ),
     click.option(
         "--empty-distance",
+        type=Checked("dicecli.options.parse_empty_distance"),
         default="nan",
         show_default=True,
         metavar="nan|inf|MM",

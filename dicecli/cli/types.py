@@ -5,12 +5,19 @@ the checks and ``--help``."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+if TYPE_CHECKING:  # generic in the stubs of recent Click, not subscriptable in Click 8.1
+    _Choice = click.Choice[str]
+    _ParamType = click.ParamType[str]
+else:
+    _Choice = click.Choice
+    _ParamType = click.ParamType
 
-class RegistryChoice(click.Choice[str]):
+
+class RegistryChoice(_Choice):
     """A Choice whose choices come from ``names()`` each time they are needed."""
 
     def __init__(self, names: Callable[[], Sequence[str]]) -> None:
@@ -24,6 +31,28 @@ class RegistryChoice(click.Choice[str]):
     @choices.setter
     def choices(self, value: Any) -> None:
         """Click's __init__ assigns the (empty) list; the registry is the source."""
+
+
+class Checked(_ParamType):
+    """Text checked by one of the ``dicecli.options`` parsers while the command line is parsed,
+    so a bad value exits 2 before any file is read; the text itself is kept (it is what the JSON
+    report records and the run parses once, ``options.parse_options``)."""
+
+    def __init__(self, parser: str, name: str = "text") -> None:
+        self.parser = parser
+        self.name = name
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import importlib
+
+        from dicecli.errors import DiceCliError
+
+        module, _, function = self.parser.rpartition(".")
+        try:
+            getattr(importlib.import_module(module), function)(str(value))
+        except DiceCliError as e:
+            self.fail(str(e).removeprefix(f"{param.opts[-1]}: " if param else ""), param, ctx)
+        return value
 
 
 class RegistryHelpOption(click.Option):

@@ -81,7 +81,9 @@ def test_exit_2_for_click_usage_errors(runner, folders):
     assert "Invalid value for '--empty'" in result.stderr
     bad_labels = run(runner, pred, gt, "--labels", "liver")
     assert bad_labels.exit_code == 2
-    assert "error: --labels: 'liver' names a segment without a label name" in bad_labels.stderr
+    assert "Invalid value for '--labels': 'liver' names a segment without a label name" in (
+        bad_labels.stderr
+    )
     nothing = run(runner)
     assert nothing.exit_code == 2
     assert "give PRED and GT" in nothing.stderr
@@ -231,3 +233,27 @@ def test_a_closed_pipe_ends_quietly():
     _, err = proc.communicate(timeout=60)
     assert err.decode() == ""
     assert proc.returncode == 128 + 13
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--labels", "liver=1=2"),
+        ("--metrics", "hd97"),
+        ("--color-map", "#ff=1"),
+        ("--nsd-tolerance", "liver=far"),
+        ("--empty-distance", "big"),
+        ("--lesion-min-size", "3 cm3"),
+        ("--lesion-match", "iou:2"),
+        ("--gate-metric", "f9"),
+        ("--format", "pdf"),
+    ],
+)
+def test_a_bad_option_value_exits_2_before_any_file_is_read(runner, tmp_path, option, value):
+    """The option types check while the command line is parsed: the inputs (which do not
+    exist here) are never looked at."""
+    missing = str(tmp_path / "no-such-folder")
+    result = runner.invoke(cli, ["score", missing, missing, option, value])
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}'" in result.stderr
+    assert "no-such-folder" not in result.stderr

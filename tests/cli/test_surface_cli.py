@@ -99,7 +99,7 @@ def test_gate_on_a_metric_not_computed_is_a_usage_error(runner):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        pytest.param(["--metrics", "hd99"], "--metrics: unknown hd99", id="unknown-metric"),
+        pytest.param(["--metrics", "hd99"], "'--metrics': unknown hd99", id="unknown-metric"),
         pytest.param(["--metrics", "hd95", "--soft"], "need binary masks", id="soft"),
         pytest.param(
             ["--metrics", "nsd", "--nsd-tolerance", "liver=x"],
