@@ -126,3 +126,16 @@ def test_bootstrap_ci_agrees_with_scipy():
     assert ours[1] == pytest.approx(theirs.high, abs=0.004)
     assert bootstrap_ci(np.full(10, 0.5), 100) == (0.5, 0.5)
     assert np.isnan(bootstrap_ci(np.array([0.5]), 100)[0])
+
+
+def test_a_report_written_through_the_api_has_its_inputs(tmp_path):
+    """The inputs come from the run itself, not from the command line's state."""
+    from dicecli.report import write_file
+
+    result = dicecli.score_cases(f"{NIFTI}/pred", f"{NIFTI}/gt", jobs=1)
+    assert result.inputs == {"pred": f"{NIFTI}/pred", "gt": f"{NIFTI}/gt"}
+    out = tmp_path / "api.html"
+    write_file(result, str(out), "html")
+    text = out.read_text()
+    assert f"<dt>pred</dt><dd><code>{NIFTI}/pred</code></dd>" in text
+    assert f"<dt>gt</dt><dd><code>{NIFTI}/gt</code></dd>" in text
