@@ -70,10 +70,10 @@ def available(name: str, peer_python: str) -> bool:
     return probe.returncode == 0
 
 
-def timed(argv: list[str]) -> tuple[float, float]:
+def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one whole process."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if status != 0:
@@ -123,6 +123,12 @@ def main() -> None:
     ap.add_argument("--slow-peers", action="store_true", help="include seg-metrics")
     ap.add_argument("--only", help="comma-separated tool names to run (besides dicecli)")
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="also time the dicecli of another source checkout (git worktree add DIR REV), "
+        "same interpreter and dependencies: the 'speed unchanged' check of a refactoring",
+    )
     a = ap.parse_args()
     n_cases = len([f for f in os.listdir(os.path.join(a.data, "pred")) if f.endswith(".nii.gz")])
     names = [
@@ -133,18 +139,29 @@ def main() -> None:
         and (not a.only or n == "dicecli" or n in a.only.split(","))
     ]
     missing = [n for n in TOOLS if n not in names]
+    baseline = f"dicecli baseline ({a.baseline})"
+    if a.baseline:
+        names.insert(1, baseline)
     tmp = tempfile.mkdtemp()
     outs = {n: os.path.join(tmp, f"{i}.csv") for i, n in enumerate(names)}
-    argv = {n: command(n, a.data, a.labels, outs[n], a.peer_python, a.jobs) for n in names}
+    argv = {
+        n: command(
+            "dicecli" if n == baseline else n, a.data, a.labels, outs[n], a.peer_python, a.jobs
+        )
+        for n in names
+    }
+    envs: dict[str, dict[str, str] | None] = dict.fromkeys(names)
+    if a.baseline:
+        envs[baseline] = {**os.environ, "PYTHONPATH": os.path.abspath(a.baseline)}
     for name in names:  # agreement first, and a warm page cache
-        timed(argv[name])
+        timed(argv[name], envs[name])
     ours = read(outs["dicecli"])
     notes = {n: disagreement(ours, read(outs[n])) for n in names[1:]}
     times: dict[str, list[float]] = {n: [] for n in names}
     rss: dict[str, float] = dict.fromkeys(names, 0.0)
     for r in range(a.rounds):
         for name in names[r % len(names) :] + names[: r % len(names)]:
-            wall, peak = timed(argv[name])
+            wall, peak = timed(argv[name], envs[name])
             times[name].append(wall / n_cases)
             rss[name] = max(rss[name], peak)
     base = statistics.median(times["dicecli"])
