@@ -9,15 +9,12 @@ import click
 
 from dicecli.cli.funnel import error_funnel
 from dicecli.cli.gating import annotations_option
-from dicecli.cli.options import (
-    apply,
-    compare_output_options,
-    scheduler_options,
-    score_options,
-)
+from dicecli.cli.options import scheduler_options, score_options
+from dicecli.cli.outputs import compare_output_options
 from dicecli.cli.types import (
     FormatsCommand,
     RegistryHelpOption,
+    apply,
     compare_gate_metric_help,
     gate_metric_choice,
 )

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from dicecli.cli.options import apply
-from dicecli.cli.types import RegistryHelpOption, gate_metric_choice, gate_metric_help
+from dicecli.cli.types import RegistryHelpOption, apply, gate_metric_choice, gate_metric_help
 
 if TYPE_CHECKING:
     from dicecli.gate import GateSettings

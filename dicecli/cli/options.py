@@ -1,15 +1,10 @@
-"""Click options of ``dicecli score``, shared as decorators (the names are a contract)."""
+"""Click options that change what is scored, shared as decorators (the names are a contract)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import click
 
-from dicecli.cli.types import Checked, RegistryChoice, RegistryHelpOption, metrics_help
-
-F = Callable[..., Any]
+from dicecli.cli.types import Checked, F, RegistryHelpOption, apply, metrics_help
 
 _PAIRS_OPTION: F = click.option(
     "--pairs",
@@ -214,67 +209,6 @@ _SCORE_OPTIONS: list[F] = [
 ]
 
 
-def _formats(compare: bool) -> list[F]:
-    """``-o`` and ``--format``, from the writer registry (``dicecli.report``)."""
-
-    def names() -> list[str]:
-        from dicecli.report import writers
-
-        return [w.name for w in writers(compare)]
-
-    def output_help() -> str:
-        from dicecli.report import extensions
-
-        return f"Write a report file; format from the extension: {extensions(compare)}. Repeatable."
-
-    return [
-        click.option(
-            "-o",
-            "--output",
-            "outputs",
-            multiple=True,
-            type=click.Path(dir_okay=False),
-            cls=RegistryHelpOption,
-            help_text=output_help,
-        ),
-        click.option(
-            "--format",
-            "fmt",
-            type=RegistryChoice(names),
-            default="table",
-            show_default=True,
-            help="What goes to stdout.",
-        ),
-    ]
-
-
-_OUTPUT_OPTIONS: list[F] = [
-    click.option(
-        "--progress/--no-progress",
-        default=None,
-        help="Progress bar on stderr (default: when stderr is a terminal).",
-    ),
-    click.option("--debug", is_flag=True, help="Show tracebacks of errors."),
-    click.option(
-        "-v",
-        "--verbose",
-        is_flag=True,
-        help="Say on stderr which backend (CPU or GPU, with the device) ran, and how long.",
-    ),
-]
-
-
-def apply(decorators: list[F]) -> Callable[[F], F]:
-    """One decorator that applies ``decorators`` in order (the first is the outermost)."""
-
-    def wrap(f: F) -> F:
-        for decorator in reversed(decorators):
-            f = decorator(f)
-        return f
-
-    return wrap
-
-
 scheduler_options: F = apply(
     [
         click.option(
@@ -310,34 +244,5 @@ journal_options: F = apply(
     ]
 )
 
-lesion_table_option: F = click.option(
-    "--lesion-table",
-    type=click.Path(dir_okay=False),
-    help="With --lesions: write one row per lesion (case, label, side, id, voxels, mL, "
-    "centroid mm, bounding box, match, IoU, Dice, status) to a .csv or .json file.",
-)
-
-_REPORT_OPTIONS: list[F] = [
-    click.option("--title", help="HTML report: its title (default: from the prediction folder)."),
-    click.option(
-        "--worst",
-        type=click.IntRange(min=0),
-        default=10,
-        show_default=True,
-        help="HTML report: overlay thumbnails of the N worst case/label pairs.",
-    ),
-    click.option(
-        "--images",
-        type=click.Path(exists=True, file_okay=False),
-        help="HTML report: folder of CT/MR images (paired by case id) shown under the overlays.",
-    ),
-]
-
 pairs_option = _PAIRS_OPTION
-summary_only_option: F = click.option(
-    "--summary-only", is_flag=True, help="Table: show only the per-label summary."
-)
 score_options = apply(_SCORE_OPTIONS)
-report_options = apply(_REPORT_OPTIONS)
-output_options = apply([*_formats(compare=False), *_OUTPUT_OPTIONS])
-compare_output_options = apply([*_formats(compare=True), *_OUTPUT_OPTIONS])

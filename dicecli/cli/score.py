@@ -11,14 +11,11 @@ import click
 from dicecli.cli.funnel import error_funnel
 from dicecli.cli.gating import append_step_summary, build_gate, gate_options, report_gate
 from dicecli.cli.interrupt import interrupt_guard
-from dicecli.cli.options import (
-    journal_options,
+from dicecli.cli.options import journal_options, pairs_option, scheduler_options, score_options
+from dicecli.cli.outputs import (
     lesion_table_option,
     output_options,
-    pairs_option,
     report_options,
-    scheduler_options,
-    score_options,
     summary_only_option,
 )
 from dicecli.cli.settings import config_option, merged, resolved_settings

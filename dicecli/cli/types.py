@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+F = Callable[..., Any]
+
 if TYPE_CHECKING:  # generic in the stubs of recent Click, not subscriptable in Click 8.1
     _Choice = click.Choice[str]
     _ParamType = click.ParamType[str]
@@ -127,3 +129,14 @@ class FormatsCommand(click.Command):
                 f"{title}: {'; '.join(items) if title != 'Metrics' else ', '.join(items)}."
             )
         super().format_epilog(ctx, formatter)
+
+
+def apply(decorators: list[F]) -> Callable[[F], F]:
+    """One decorator that applies ``decorators`` in order (the first is the outermost)."""
+
+    def wrap(f: F) -> F:
+        for decorator in reversed(decorators):
+            f = decorator(f)
+        return f
+
+    return wrap
