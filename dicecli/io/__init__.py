@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from dicecli.errors import MaskReadError, UnsupportedFormatError
 from dicecli.io._limits import ReadOptions
 from dicecli.models import Mask
+from dicecli.models.registry import Registry
 
 __all__ = [
     "ReadOptions",
@@ -50,26 +51,21 @@ class Reader:
     title: str = ""
 
 
-_READERS: dict[str, Reader] = {}
+_READERS: Registry[Reader] = Registry("reader", lambda reader: reader.suffixes)
 
 
 def register_reader(reader: Reader) -> Reader:
     """Add (or replace, by name) a reader; its suffixes must not belong to another reader."""
-    for other in _READERS.values():
-        taken = set(other.suffixes) & set(reader.suffixes)
-        if other.name != reader.name and taken:
-            raise ValueError(f"{', '.join(sorted(taken))} already read by {other.name}")
-    _READERS[reader.name] = reader
-    return reader
+    return _READERS.register(reader)
 
 
 def unregister_reader(name: str) -> None:
-    _READERS.pop(name, None)
+    _READERS.unregister(name)
 
 
 def readers() -> tuple[Reader, ...]:
     """Every registered reader, in registration order."""
-    return tuple(_READERS.values())
+    return _READERS.entries()
 
 
 def format_suffix(path: str) -> str | None:
@@ -77,7 +73,7 @@ def format_suffix(path: str) -> str | None:
     lower = os.path.basename(path).lower()
     matches = [
         s
-        for r in _READERS.values()
+        for r in _READERS.entries()
         for s in r.suffixes
         if lower.endswith(s) and len(lower) > len(s)
     ]
@@ -94,11 +90,11 @@ def case_id(path: str) -> str:
 def reader_for(path: str) -> Reader | None:
     """The reader of a path: a folder reader for a folder, else by suffix, else by sniffing."""
     if os.path.isdir(path):
-        return next((r for r in _READERS.values() if r.folders), None)
+        return next((r for r in _READERS.entries() if r.folders), None)
     suffix = format_suffix(path)
     if suffix is not None:
-        return next(r for r in _READERS.values() if suffix in r.suffixes)
-    return next((r for r in _READERS.values() if r.sniff is not None and r.sniff(path)), None)
+        return next(r for r in _READERS.entries() if suffix in r.suffixes)
+    return next((r for r in _READERS.entries() if r.sniff is not None and r.sniff(path)), None)
 
 
 def is_mask_path(path: str) -> bool:
@@ -121,7 +117,7 @@ def load_mask(path: str | os.PathLike[str], options: ReadOptions | None = None) 
             raise MaskReadError(f"{path}: empty file (0 bytes); re-export it")
     reader = reader_for(path)
     if reader is None:
-        known = ", ".join(s for r in _READERS.values() for s in r.suffixes)
+        known = ", ".join(s for r in _READERS.entries() for s in r.suffixes)
         raise UnsupportedFormatError(f"{path}: unknown mask format; use one of {known} or DICOM")
     mask = reader.read(path, options)
     return mask if reader.has_geometry else dataclasses.replace(mask, has_geometry=False)

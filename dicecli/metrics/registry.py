@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from dicecli.models import Counts, EmptyPolicy
+from dicecli.models.registry import Registry
 
 Family = Literal["overlap", "surface", "lesion"]
 
@@ -41,26 +42,25 @@ class Metric:
     digits: int = 4
 
 
-_METRICS: dict[str, Metric] = {}
+_METRICS: Registry[Metric] = Registry("metric")
 
 
 def register_metric(metric: Metric) -> Metric:
     """Add (or replace, by name) a metric; an overlap metric needs ``compute``."""
     if metric.family == "overlap" and metric.compute is None:
         raise ValueError(f"overlap metric {metric.name} needs compute(counts, empty, smooth)")
-    _METRICS[metric.name] = metric
-    return metric
+    return _METRICS.register(metric)
 
 
 def unregister_metric(name: str) -> None:
-    _METRICS.pop(name, None)
+    _METRICS.unregister(name)
 
 
 def metrics(family: Family | None = None) -> tuple[Metric, ...]:
     """Registered metrics in column order: overlap, then surface, then lesion, each in
     registration order."""
     order = ("overlap", "surface", "lesion")
-    chosen = [m for m in _METRICS.values() if family is None or m.family == family]
+    chosen = [m for m in _METRICS.entries() if family is None or m.family == family]
     return tuple(sorted(chosen, key=lambda m: order.index(m.family)))
 
 
@@ -74,12 +74,12 @@ def gateable() -> tuple[str, ...]:
 
 
 def metric(name: str) -> Metric:
-    return _METRICS[name]
+    return _METRICS.get(name)
 
 
 def lower_is_better(name: str) -> bool:
     """Gates and comparisons read "better" downwards for this metric (distances)."""
-    found = _METRICS.get(name)
+    found = _METRICS.find(name)
     return found is not None and found.lower_is_better
 
 

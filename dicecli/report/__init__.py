@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from dicecli.errors import UsageError
+from dicecli.models.registry import Registry
 
 if TYPE_CHECKING:
     from dicecli.models import CompareResult, RunResult
@@ -43,35 +44,30 @@ class Writer:
     title: str = ""
 
 
-_WRITERS: dict[str, Writer] = {}
+_WRITERS: Registry[Writer] = Registry("writer", lambda writer: writer.extensions)
 
 
 def register_writer(new: Writer) -> Writer:
     """Add (or replace, by name) a writer; its extensions must not belong to another writer."""
-    for other in _WRITERS.values():
-        taken = set(other.extensions) & set(new.extensions)
-        if other.name != new.name and taken:
-            raise ValueError(f"{', '.join(sorted(taken))} already written by {other.name}")
-    _WRITERS[new.name] = new
-    return new
+    return _WRITERS.register(new)
 
 
 def unregister_writer(name: str) -> None:
-    _WRITERS.pop(name, None)
+    _WRITERS.unregister(name)
 
 
 def writers(compare: bool = False) -> tuple[Writer, ...]:
     """Every registered writer (only those that write comparisons, with ``compare``)."""
-    return tuple(w for w in _WRITERS.values() if not compare or w.write_compare is not None)
+    return tuple(w for w in _WRITERS.entries() if not compare or w.write_compare is not None)
 
 
 def writer(name: str) -> Writer:
-    return _WRITERS[name]
+    return _WRITERS.get(name)
 
 
 def compare_writer(name: str) -> Callable[[CompareResult, IO[str]], None]:
     """The function that writes a comparison in format ``name``."""
-    write = _WRITERS[name].write_compare
+    write = _WRITERS.get(name).write_compare
     if write is None:
         raise UsageError(f"{name} does not write comparisons; use {extensions(compare=True)}")
     return write
@@ -97,7 +93,7 @@ def format_for_path(path: str, explicit: str | None = None, compare: bool = Fals
 
 def write_file(result: RunResult, path: str, fmt: str) -> None:
     """Write ``result`` in format ``fmt`` to ``path``, atomically."""
-    write_atomic(path, lambda stream: _WRITERS[fmt].write(result, stream))
+    write_atomic(path, lambda stream: _WRITERS.get(fmt).write(result, stream))
 
 
 def write_atomic(path: str, write: Callable[[IO[str]], None]) -> None:

@@ -14,10 +14,10 @@ import pytest
 from conftest import ROOT
 
 from dicecli.cli import cli
-from dicecli.io import Reader, register_reader, unregister_reader
+from dicecli.io import Reader, readers, register_reader, unregister_reader
 from dicecli.metrics.registry import Metric, register_metric, unregister_metric
 from dicecli.models import Mask
-from dicecli.report import Writer, register_writer, unregister_writer
+from dicecli.report import Writer, register_writer, unregister_writer, writers
 
 PNG = os.path.join(ROOT, "examples", "png")
 
@@ -153,3 +153,14 @@ def test_a_toy_writer_is_a_format_an_extension_and_listed(runner, toy_writer, tm
 def test_without_the_toy_writer_the_format_is_refused(runner):
     assert score(runner, "--format", "tsv").exit_code == 2
     assert score(runner, "-o", "r.tsv").exit_code == 2
+
+
+def test_a_suffix_or_extension_belongs_to_one_entry():
+    with pytest.raises(ValueError, match=r"\.nii\.gz already taken by nifti"):
+        register_reader(Reader("other", (".nii.gz",), read_npy))
+    with pytest.raises(ValueError, match=r"\.csv already taken by csv"):
+        register_writer(Writer("other", (".csv",), write_tsv))
+    with pytest.raises(ValueError, match="needs compute"):
+        register_metric(Metric("f3", "overlap", "no formula"))
+    assert "other" not in {w.name for w in writers()}
+    assert "other" not in {r.name for r in readers()}
