@@ -53,7 +53,8 @@ class Checked(_ParamType):
         try:
             getattr(importlib.import_module(module), function)(str(value))
         except DiceCliError as e:
-            self.fail(str(e).removeprefix(f"{param.opts[-1]}: " if param else ""), param, ctx)
+            name = param.opts[-1] if param else ""  # Click names the option already
+            self.fail(str(e).removeprefix(f"{name}: ").removeprefix(f"{name} "), param, ctx)
         return value
 
 

@@ -256,4 +256,5 @@ def test_a_bad_option_value_exits_2_before_any_file_is_read(runner, tmp_path, op
     result = runner.invoke(cli, ["score", missing, missing, option, value])
     assert result.exit_code == 2
     assert f"Invalid value for '{option}'" in result.stderr
+    assert result.stderr.count(option) == 1  # the message does not name the option twice
     assert "no-such-folder" not in result.stderr
