@@ -93,3 +93,18 @@ def test_importing_dicecli_and_its_cli_loads_no_heavy_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("command", ["score", "report", "compare", "info"])
+def test_a_commands_help_loads_no_heavy_library(command):
+    """The help lists the registries (formats, metrics) without importing numpy for them."""
+    code = (
+        "import sys\nfrom dicecli.cli import cli\n"
+        f"try:\n    cli(['{command}', '--help'], prog_name='dicecli')\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('numpy', 'pandas', 'cupy', 'nibabel', 'SimpleITK', 'PIL', "
+        "'pydicom') if m in sys.modules), file=sys.stderr)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "Metrics: dice" in out.stdout
+    assert out.stderr.strip() == "[]"
