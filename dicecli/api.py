@@ -34,7 +34,8 @@ def score_cases(
     should_stop: Callable[[], bool] | None = None,
     scheduler: str | None = None,
     scheduler_file: str | None = None,
-    **options: Any,
+    options: ScoreOptions | None = None,
+    **settings: Any,
 ) -> RunResult:
     """Score every case of two folders (paired by case id), two masks, or a pairs manifest.
 
@@ -58,9 +59,9 @@ def score_cases(
         Run each case as a task on a Dask distributed cluster: ``tcp://host:port``, ``local``
         or ``local:N`` (a LocalCluster of N worker processes for this run), or a scheduler file
         (``pip install "dicecli[dask]"``).
-    **options
-        Any field of :class:`dicecli.models.ScoreOptions` (``labels="liver=1,tumor=2"``,
-        ``empty="one"``, ``soft=True``, ``jobs=1`` ...).
+    options, **settings
+        The scoring options: a :class:`dicecli.models.ScoreOptions`, or its fields as keywords
+        (``labels="liver=1,tumor=2"``, ``empty="one"``, ``soft=True``, ``jobs=1`` ...); not both.
 
     Returns
     -------
@@ -73,11 +74,10 @@ def score_cases(
     >>> result.summary[["label", "dice_mean"]]  # doctest: +SKIP
     """
     from dicecli.cluster import parse_scheduler
-    from dicecli.options import make_options
     from dicecli.pairing import pair_cases, pairs_from_manifest
     from dicecli.xp import cached_backend
 
-    opts = make_options(**options)
+    opts = _score_options(options, settings)
     cluster = parse_scheduler(scheduler, scheduler_file)
     backend = cached_backend(opts.device)  # --device gpu without a GPU fails here, before any work
     if pairs is not None:
@@ -114,6 +114,22 @@ def score_cases(
         finished=len(outcomes),
         total=len(todo),
     )
+
+
+def _score_options(options: ScoreOptions | None, settings: dict[str, Any]) -> ScoreOptions:
+    """The run's options, checked as a whole: given typed, or as keywords."""
+    from dataclasses import asdict
+
+    from dicecli.options import make_options
+
+    if options is None:
+        return make_options(**settings)
+    if settings:
+        raise UsageError(
+            f"give options=ScoreOptions(...) or keyword options ({', '.join(sorted(settings))}), "
+            "not both"
+        )
+    return make_options(**asdict(options))
 
 
 def apply_gate(
@@ -314,12 +330,16 @@ def compare_predictions(
     all_pairs: bool = False,
     on_case_done: Callable[[Any], None] | None = None,
     on_pairing: Callable[[Pairing, int], None] | None = None,
-    **options: Any,
+    scheduler: str | None = None,
+    scheduler_file: str | None = None,
+    options: ScoreOptions | None = None,
+    **settings: Any,
 ) -> CompareResult:
     """Score each prediction set against ``reference`` and compare them pairwise.
 
     Every later set is compared with the first (B − A), or every pair with ``all_pairs``; cases
-    are paired by case id. ``options`` are those of :func:`score_cases`.
+    are paired by case id. ``options``/``settings`` and the scheduler are those of
+    :func:`score_cases`.
 
     Returns
     -------
@@ -345,9 +365,16 @@ def compare_predictions(
         raise UsageError(
             f"the prediction sets' names repeat ({', '.join(names)}); name them with --names A,B"
         )
+    opts = _score_options(options, settings)
     runs = {
         name: score_cases(
-            path, reference, on_case_done=on_case_done, on_pairing=on_pairing, **options
+            path,
+            reference,
+            on_case_done=on_case_done,
+            on_pairing=on_pairing,
+            scheduler=scheduler,
+            scheduler_file=scheduler_file,
+            options=opts,
         )
         for name, path in zip(names, paths, strict=True)
     }

@@ -107,6 +107,7 @@ def run_compare(
     from dicecli.compare import evaluate, parse_worse_rules
     from dicecli.errors import ExitCode, UsageError
     from dicecli.metrics.registry import metric
+    from dicecli.options import make_options
     from dicecli.report import compare_writer, format_for_path, write_atomic
 
     with error_funnel(debug):
@@ -124,7 +125,9 @@ def run_compare(
                 all_pairs=all_pairs,
                 on_case_done=bar.tick,
                 on_pairing=bar.paired,
-                **options,
+                scheduler=options.pop("scheduler"),
+                scheduler_file=options.pop("scheduler_file"),
+                options=make_options(**options),
             )
         if verbose:
             backend = result.runs[result.names[0]].backend

@@ -96,6 +96,7 @@ def run_score(
     from dicecli.api import apply_gate, score_cases
     from dicecli.errors import ExitCode
     from dicecli.models import HtmlOptions
+    from dicecli.options import make_options
     from dicecli.report import format_for_path
     from dicecli.report.html import default_title
 
@@ -119,7 +120,9 @@ def run_score(
                 journal=journal,
                 resume=resume,
                 should_stop=interrupt.stopped,
-                **options,
+                scheduler=options.pop("scheduler"),
+                scheduler_file=options.pop("scheduler_file"),
+                options=make_options(**options),
             )
         if verbose:
             n = result.cases["case"].nunique() + len(result.errors)

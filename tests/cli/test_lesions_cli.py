@@ -89,10 +89,10 @@ def test_gate_on_lesion_f1(runner, folders):
         ),
         pytest.param(["--lesions", "--lesion-table", "x.txt"], "a .csv or .json", id="bad-ext"),
         pytest.param(
-            ["--lesions", "--lesion-match", "dice"], "--lesion-match dice", id="bad-match"
+            ["--lesions", "--lesion-match", "dice"], "'--lesion-match': dice", id="bad-match"
         ),
         pytest.param(
-            ["--lesions", "--lesion-min-size", "big"], "--lesion-min-size big", id="bad-size"
+            ["--lesions", "--lesion-min-size", "big"], "'--lesion-min-size': big", id="bad-size"
         ),
         pytest.param(
             ["--gate-metric", "lesion_f1", "--fail-under", "1"], "pass --lesions", id="gate"

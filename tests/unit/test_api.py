@@ -155,3 +155,22 @@ def test_describe_mask(tmp_path):
     assert d["shape"] == (4, 5, 2)
     assert d["labels"][1] == {"value": 7, "name": "", "voxels": 1, "volume_ml": pytest.approx(0.02)}
     assert d["orientation"] == "RAS"
+
+
+def test_typed_options_equal_keyword_options(three_cases):
+    from dicecli.models import ScoreOptions
+
+    cases, pred_dir, gt_dir = three_cases
+    typed = dicecli.score_cases(
+        pred_dir, gt_dir, options=ScoreOptions(labels="a=1,b=2+3", empty="one", jobs=1)
+    )
+    keywords = dicecli.score_cases(pred_dir, gt_dir, labels="a=1,b=2+3", empty="one", jobs=1)
+    assert typed.options == keywords.options
+    assert typed.cases.equals(keywords.cases)
+    pred, gt = cases["c0"]
+    row = typed.cases[(typed.cases.case == "c0") & (typed.cases.label == "b")].iloc[0]
+    assert (row.tp, row.fp, row.fn, row.tn) == brute_counts(gt, pred, (2, 3))
+    with pytest.raises(UsageError, match="not both"):
+        dicecli.score_cases(pred_dir, gt_dir, options=ScoreOptions(), jobs=1)
+    with pytest.raises(UsageError, match="--soft scores probabilities"):  # checked as a whole
+        dicecli.score_cases(pred_dir, gt_dir, options=ScoreOptions(soft=True, threshold=0.5))
