@@ -11,6 +11,7 @@ from dicecli.cli.funnel import error_funnel
 from dicecli.cli.gating import annotations_option
 from dicecli.cli.options import scheduler_options, score_options
 from dicecli.cli.outputs import compare_output_options
+from dicecli.cli.settings import config_option
 from dicecli.cli.types import (
     FormatsCommand,
     RegistryHelpOption,
@@ -68,6 +69,7 @@ _COMPARE_OPTIONS = apply(
 @scheduler_options
 @_COMPARE_OPTIONS
 @compare_output_options
+@config_option
 def compare(**params: Any) -> None:
     """Score each prediction set (PRED_A, PRED_B, ...) against REFERENCE and compare them case
     by case: mean and median paired difference, bootstrap 95% interval, Wilcoxon signed-rank

@@ -28,10 +28,17 @@ def _load(ctx: click.Context, param: click.Parameter, value: str | None) -> str 
 
     assert ctx.command is not None
     names = option_names(ctx.command)
+    known = dict(names)  # one file serves every command: another command's keys are not errors
+    group = ctx.parent.command if ctx.parent is not None else None
+    if isinstance(group, click.Group):
+        for command in group.commands.values():
+            known.update(option_names(command))
     with error_funnel():
-        settings = load_settings(value or find_config(), names)
+        settings = load_settings(value or find_config(), known)
     defaults: dict[str, Any] = {}
     for key, setting in settings.values.items():
+        if key not in names:
+            continue  # a setting of another command (e.g. fail_under for compare)
         name = names[key]
         if key.startswith("no_") and isinstance(setting, bool):
             setting = not setting

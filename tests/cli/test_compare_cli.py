@@ -183,3 +183,24 @@ def test_usage_errors_exit_2(runner, sets, args, message):
     result = compare(runner, ref, folders["old"], folders["same"], *args)
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_compare_reads_the_settings_file_that_score_reads(runner, tmp_path, monkeypatch):
+    """One dicecli.toml serves both commands: compare takes its options and passes over the
+    ones only score has (fail_under); score passes over compare's (alpha)."""
+    png = os.path.join(ROOT, "examples", "png")
+    (tmp_path / "dicecli.toml").write_text('labels = "2"\nfail_under = 0.5\nalpha = 0.01\n')
+    monkeypatch.chdir(tmp_path)
+    compared = runner.invoke(
+        cli, ["compare", f"{png}/gt", f"{png}/pred", f"{png}/gt", "--format", "json"]
+    )
+    assert compared.exit_code == 0, compared.output
+    report = json.loads(compared.stdout)
+    assert {row["label"] for row in report["comparisons"]} == {"2"}
+    scored = runner.invoke(cli, ["score", f"{png}/pred", f"{png}/gt", "--format", "csv"])
+    assert scored.exit_code == 0, scored.output
+    assert "gate passed" in scored.stderr
+    (tmp_path / "dicecli.toml").write_text('labelz = "2"\n')
+    typo = runner.invoke(cli, ["compare", f"{png}/gt", f"{png}/pred", f"{png}/gt"])
+    assert typo.exit_code == 2
+    assert "unknown setting 'labelz'" in typo.stderr
