@@ -79,7 +79,11 @@ def score_cases(
 
     opts = _score_options(options, settings)
     cluster = parse_scheduler(scheduler, scheduler_file)
-    backend = cached_backend(opts.device)  # --device gpu without a GPU fails here, before any work
+    if cluster is None:  # --device gpu without a GPU fails here, before any work
+        backend = cached_backend(opts.device)
+        backend_text = f"{backend.name} ({backend.device})"
+    else:  # the workers choose (a CPU-only login node may submit to GPU workers)
+        backend_text = f"chosen by each Dask worker (--device {opts.device})"
     if pairs is not None:
         if pred is not None or gt is not None:
             raise UsageError("give either PRED and GT or --pairs, not both")
@@ -102,9 +106,7 @@ def score_cases(
     )
     tallies = [o for o in outcomes if isinstance(o, CaseTally)]
     failures += [o for o in outcomes if isinstance(o, CaseFailure)]
-    result = _result(
-        tallies, failures, opts, pairing, skipped, f"{backend.name} ({backend.device})"
-    )
+    result = _result(tallies, failures, opts, pairing, skipped, backend_text)
     inputs = {"pred": pred, "gt": gt, "pairs": pairs}
     return replace(
         result,

@@ -176,3 +176,27 @@ def test_importing_dicecli_and_scoring_locally_does_not_import_dask(cases):
         [sys.executable, "-c", code, str(pred), str(gt)], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_device_gpu_is_the_workers_choice_on_a_cluster(cases):
+    """A CPU-only submitting machine may send --device gpu cases to GPU workers: the check runs
+    on each worker. These workers have no GPU either: every case fails saying so, none is lost."""
+    from dicecli.xp import select_backend
+
+    if select_backend("auto").name == "gpu":
+        pytest.skip("this machine's workers have a GPU")
+    pred, gt = cases
+    with (
+        distributed.LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=50,
+        ) as cluster,
+    ):
+        result = score_cases(pred, gt, device="gpu", scheduler=cluster.scheduler_address)
+    assert result.backend == "chosen by each Dask worker (--device gpu)"
+    assert len(result.errors) == 12
+    assert all(e.error == "BackendUnavailableError" for e in result.errors)
+    assert "--device gpu" in result.errors[0].message
