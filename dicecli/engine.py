@@ -23,6 +23,7 @@ from dicecli.models import (
     CasePair,
     CaseTally,
     DevicePolicy,
+    LesionSettings,
     Mask,
     Outcome,
     ParsedOptions,
@@ -135,7 +136,7 @@ def _per_region(
                 region = next(x for x in regions if x.spec == spec)
                 surfaces[spec] = _surface_stats(r, p, gt, options, parsed.nsd_tolerance(region))
         if parsed.lesions is not None:
-            lesions[spec] = _lesions(r, p, gt, options, parsed)
+            lesions[spec] = _lesions(r, p, gt, parsed.lesions, options)
     return by_region, surfaces, lesions
 
 
@@ -164,13 +165,12 @@ def _surfaces(
     )
 
 
-def _lesions(r: Any, p: Any, grid: Mask, options: ScoreOptions, parsed: ParsedOptions) -> Any:
+def _lesions(r: Any, p: Any, grid: Mask, settings: LesionSettings, options: ScoreOptions) -> Any:
     """Lesion-wise results of one region's (reference, prediction) boolean arrays."""
     from dicecli.metrics.lesions import evaluate_lesions
 
-    assert parsed.lesions is not None
     return evaluate_lesions(
-        r, p, grid.spacing, grid.origin, grid.direction, parsed.lesions, options.empty
+        r, p, grid.spacing, grid.origin, grid.direction, settings, options.empty
     )
 
 
