@@ -3,6 +3,7 @@ back and scored against the label maps they were made from."""
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 
@@ -10,7 +11,7 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
-from conftest import write_dicom_series, write_nifti
+from conftest import ROOT, write_dicom_series, write_nifti
 from make_examples import write_rtstruct, write_seg
 
 import dicecli
@@ -257,3 +258,22 @@ def test_seg_without_source_references_is_placed_by_frame_positions(study, tmp_p
     mask = dicecli.load_mask(seg)
     for i in range(2):
         np.testing.assert_array_equal(mask.segments[i].array, segments[..., i])
+
+
+def test_seg_background_with_labels_has_its_surface_metrics_and_lesions():
+    """--labels with --include-background on a SEG reference: the background row (outside every
+    segment) is scored per region like the others; its hd95 was NaN and its lesions missing."""
+    example = os.path.join(ROOT, "examples", "dicom-seg")
+    result = dicecli.score_cases(
+        f"{example}/pred",
+        f"{example}/gt",
+        labels="liver=Liver+2,tumor=Tumor",
+        include_background=True,
+        metrics="hd95",
+        lesions=True,
+        jobs=1,
+    )
+    background = result.cases[result.cases["label"] == "0"].iloc[0]
+    assert math.isfinite(background["hd95"])
+    assert background["lesions_ref"] == 1  # outside every segment: one connected region
+    assert background["lesion_tp"] == 1
