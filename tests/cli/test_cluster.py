@@ -21,6 +21,17 @@ distributed = pytest.importorskip("distributed")
 COLUMNS = ["case", "label", "dice", "tp", "fp", "fn", "tn", "hd95", "nsd"]
 
 
+def local_cluster(workers: int):
+    """A LocalCluster of worker processes, quiet, without a dashboard."""
+    return distributed.LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=50,
+    )
+
+
 @pytest.fixture(scope="module")
 def cases(tmp_path_factory):
     root = tmp_path_factory.mktemp("cohort")
@@ -60,16 +71,7 @@ def test_local_cluster_gives_the_rows_of_the_local_pool(cases, local_rows):
 
 def test_a_worker_killed_mid_run_loses_no_case(cases, local_rows):
     pred, gt = cases
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=50,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    with local_cluster(2) as cluster, distributed.Client(cluster) as client:
         pids = list(client.run(os.getpid).values())
         killed = []
 
@@ -186,15 +188,7 @@ def test_device_gpu_is_the_workers_choice_on_a_cluster(cases):
     if select_backend("auto").name == "gpu":
         pytest.skip("this machine's workers have a GPU")
     pred, gt = cases
-    with (
-        distributed.LocalCluster(
-            n_workers=1,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=50,
-        ) as cluster,
-    ):
+    with local_cluster(1) as cluster:
         result = score_cases(pred, gt, device="gpu", scheduler=cluster.scheduler_address)
     assert result.backend == "chosen by each Dask worker (--device gpu)"
     assert len(result.errors) == 12
