@@ -112,7 +112,9 @@ def _client(distributed: Any, scheduler: Scheduler) -> Any:
                 n_workers=n,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                # a random free port: None still tries 8787 (dask/distributed#8136) and warns
+                # when another cluster on this machine holds it
+                dashboard_address=":0",
                 silence_logs=40,
             )
             return _Closing(distributed.Client(cluster), cluster)

@@ -22,12 +22,13 @@ COLUMNS = ["case", "label", "dice", "tp", "fp", "fn", "tn", "hd95", "nsd"]
 
 
 def local_cluster(workers: int):
-    """A LocalCluster of worker processes, quiet, without a dashboard."""
+    """A LocalCluster of worker processes, quiet, its dashboard on a free port (not 8787, which
+    another cluster on this machine may hold: a warning, an error under this suite's filters)."""
     return distributed.LocalCluster(
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",
         silence_logs=50,
     )
 
@@ -194,3 +195,27 @@ def test_device_gpu_is_the_workers_choice_on_a_cluster(cases):
     assert len(result.errors) == 12
     assert all(e.error == "BackendUnavailableError" for e in result.errors)
     assert "--device gpu" in result.errors[0].message
+
+
+def test_a_local_cluster_does_not_need_port_8787(cases):
+    """Another Dask cluster on this machine holds the default dashboard port: no warning, and
+    the tests' own clusters do not collide with it either."""
+    import socket
+
+    pred, gt = cases
+    holder = socket.socket()
+    try:
+        holder.bind(("", 8787))
+        holder.listen()
+    except OSError:
+        pass  # something already holds it: the condition of this test
+    try:
+        argv = [sys.executable, "-m", "dicecli", "score", str(pred), str(gt), "--no-progress"]
+        argv += ["--scheduler", "local:1", "--format", "csv"]
+        result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        assert "8787" not in result.stderr
+        with local_cluster(1):
+            pass  # under this suite's filterwarnings=error a port warning would raise here
+    finally:
+        holder.close()

@@ -1,4 +1,4 @@
-"""The Python API: score folders, manifests or single pairs; the CLI is a client of this module."""
+"""``score_cases``, ``score_pair`` and ``apply_gate``: scoring runs through the Python API."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from dicecli.models import (
     CaseFailure,
     CasePair,
     CaseTally,
-    CompareResult,
     GateSettings,
     RunResult,
     ScoreOptions,
@@ -77,7 +76,7 @@ def score_cases(
     from dicecli.pairing import pair_cases, pairs_from_manifest
     from dicecli.xp import cached_backend
 
-    opts = _score_options(options, settings)
+    opts = checked_options(options, settings)
     cluster = parse_scheduler(scheduler, scheduler_file)
     if cluster is None:  # --device gpu without a GPU fails here, before any work
         backend = cached_backend(opts.device)
@@ -118,7 +117,7 @@ def score_cases(
     )
 
 
-def _score_options(options: ScoreOptions | None, settings: dict[str, Any]) -> ScoreOptions:
+def checked_options(options: ScoreOptions | None, settings: dict[str, Any]) -> ScoreOptions:
     """The run's options, checked as a whole: given typed, or as keywords."""
     from dataclasses import asdict
 
@@ -270,128 +269,3 @@ def _result(
         spacings={t.case: t.spacing for t in tallies},
         lesions=lesion_rows(tallies, regions) if opts.lesions else None,
     )
-
-
-def describe_mask(
-    path: str | os.PathLike[str],
-    max_voxels: int = 4_000_000_000,
-    reference_image: str | None = None,
-) -> dict[str, Any]:
-    """Shape, dtype, spacing, orientation and every label with its voxel count and volume (mL);
-    for a DICOM SEG or RTSTRUCT, every segment, and where its grid came from (``grid``)."""
-    import math
-
-    import numpy as np
-
-    from dicecli.geometry import orientation_code
-    from dicecli.io import ReadOptions, load_mask
-
-    mask = load_mask(path, ReadOptions(max_voxels=max_voxels, reference_image=reference_image))
-    voxel_ml = math.prod(mask.spacing) / 1000 if mask.ndim == 3 and mask.has_geometry else None
-    if mask.segments:
-        labels = [
-            {
-                "value": s.number,
-                "name": s.label,
-                "voxels": int(np.count_nonzero(s.array)),
-                "volume_ml": int(np.count_nonzero(s.array)) * voxel_ml if voxel_ml else None,
-            }
-            for s in mask.segments
-        ]
-    else:
-        values, counts = np.unique(mask.array, return_counts=True)
-        labels = [
-            {
-                "value": v.item(),
-                "name": "",
-                "voxels": int(c),
-                "volume_ml": c * voxel_ml if voxel_ml else None,
-            }
-            for v, c in zip(values, counts, strict=True)
-        ]
-    return {
-        "path": mask.path,
-        "format": mask.format,
-        "shape": tuple(int(n) for n in mask.array.shape),
-        "dtype": str(mask.array.dtype),
-        "spacing": mask.spacing,
-        "origin": mask.origin,
-        "orientation": orientation_code(mask),
-        "labels": labels,
-        "segments": bool(mask.segments),
-        "grid": mask.grid,
-        "warnings": list(mask.warnings),
-    }
-
-
-def compare_predictions(
-    reference: str | os.PathLike[str],
-    predictions: list[str | os.PathLike[str]],
-    *,
-    names: list[str] | None = None,
-    all_pairs: bool = False,
-    on_case_done: Callable[[Any], None] | None = None,
-    on_pairing: Callable[[Pairing, int], None] | None = None,
-    scheduler: str | None = None,
-    scheduler_file: str | None = None,
-    options: ScoreOptions | None = None,
-    **settings: Any,
-) -> CompareResult:
-    """Score each prediction set against ``reference`` and compare them pairwise.
-
-    Every later set is compared with the first (B − A), or every pair with ``all_pairs``; cases
-    are paired by case id. ``options``/``settings`` and the scheduler are those of
-    :func:`score_cases`.
-
-    Returns
-    -------
-    CompareResult
-        ``.runs`` (one RunResult per set, by name) and ``.comparisons`` (one row per label ×
-        metric × pair: n, means, mean_diff, median_diff, ci_low/ci_high, wilcoxon_p, p_holm,
-        wins/ties/losses).
-
-    Examples
-    --------
-    >>> r = compare_predictions("gt", ["model_a", "model_b"], jobs=1)  # doctest: +SKIP
-    >>> r.comparisons.query("metric == 'dice'")[["label", "mean_diff", "p_holm"]]  # doctest: +SKIP
-    """
-    from dicecli.compare import compare_tables, metrics_of, set_pairs
-
-    paths = [os.fspath(p) for p in predictions]
-    if len(paths) < 2:
-        raise UsageError("compare needs at least two prediction sets: REFERENCE PRED_A PRED_B")
-    names = list(names) if names else [_set_name(p) for p in paths]
-    if len(names) != len(paths):
-        raise UsageError(f"--names gives {len(names)} names for {len(paths)} prediction sets")
-    if len(set(names)) != len(names):
-        raise UsageError(
-            f"the prediction sets' names repeat ({', '.join(names)}); name them with --names A,B"
-        )
-    opts = _score_options(options, settings)
-    runs = {
-        name: score_cases(
-            path,
-            reference,
-            on_case_done=on_case_done,
-            on_pairing=on_pairing,
-            scheduler=scheduler,
-            scheduler_file=scheduler_file,
-            options=opts,
-        )
-        for name, path in zip(names, paths, strict=True)
-    }
-    labels = list(dict.fromkeys(r.name for run in runs.values() for r in run.regions))
-    first = runs[names[0]]
-    pairs = set_pairs(names, all_pairs)
-    comparisons = compare_tables(
-        {n: run.cases for n, run in runs.items()},
-        pairs,
-        labels,
-        metrics_of(first.cases),
-        first.options.ci_resamples,
-    )
-    return CompareResult(tuple(names), tuple(paths), os.fspath(reference), runs, comparisons, pairs)
-
-
-def _set_name(path: str) -> str:
-    return os.path.basename(os.path.normpath(path)) or path

@@ -1,0 +1,18 @@
+"""The Python API: score folders, manifests or single pairs, compare prediction sets, describe a
+mask; the CLI is a client of this package."""
+
+from __future__ import annotations
+
+from dicecli.api.compare import compare_predictions
+from dicecli.api.describe import describe_mask
+from dicecli.api.score import apply_gate, score_cases, score_pair
+from dicecli.models import RunResult
+
+__all__ = [
+    "RunResult",
+    "apply_gate",
+    "compare_predictions",
+    "describe_mask",
+    "score_cases",
+    "score_pair",
+]
