@@ -7,11 +7,12 @@ and, optionally, a comparison. The CLI's choices and help read the registry.
 
 from __future__ import annotations
 
+import importlib
 import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from dicecli.errors import UsageError
 from dicecli.models.registry import Registry
@@ -114,65 +115,59 @@ def write_atomic(path: str, write: Callable[[IO[str]], None]) -> None:
         raise
 
 
-def _table(result: RunResult, stream: IO[str]) -> None:
-    from dicecli.report.table import write_table
+def _lazy(module: str, function: str) -> Callable[[Any, IO[str]], None]:
+    """The writer ``module.function``, imported when first used (``--help`` stays light)."""
 
-    write_table(result, stream)
-
-
-def _csv(result: RunResult, stream: IO[str]) -> None:
-    from dicecli.report.csv_ import write_csv
-
-    write_csv(result, stream)
-
-
-def _json(result: RunResult, stream: IO[str]) -> None:
-    from dicecli.report.json_ import write_json
-
-    write_json(result, stream)
-
-
-def _markdown(result: RunResult, stream: IO[str]) -> None:
-    from dicecli.report.markdown import write_markdown
-
-    write_markdown(result, stream)
-
-
-def _junit(result: RunResult, stream: IO[str]) -> None:
-    from dicecli.report.junit import write_junit
-
-    write_junit(result, stream)
-
-
-def _html(result: RunResult, stream: IO[str]) -> None:
-    from dicecli.report.html import write_html
-
-    write_html(result, stream)
-
-
-def _compare(name: str) -> Callable[[CompareResult, IO[str]], None]:
-    """The comparison writer ``name`` of ``report/compare_.py``, imported when first used."""
-
-    def write(result: CompareResult, stream: IO[str]) -> None:
-        from dicecli.report import compare_
-
-        compare_.WRITERS[name](result, stream)
+    def write(result: Any, stream: IO[str]) -> None:
+        getattr(importlib.import_module(module), function)(result, stream)
 
     return write
 
 
-def _compare_html(result: CompareResult, stream: IO[str]) -> None:
-    from dicecli.report.compare_html import write_compare_html
-
-    write_compare_html(result, stream)
-
+_COMPARE = "dicecli.report.compare_"
 
 for _writer in (
-    Writer("table", (".txt",), _table, _compare("table"), "terminal tables"),
-    Writer("csv", (".csv",), _csv, _compare("csv"), "one row per case and label"),
-    Writer("json", (".json",), _json, _compare("json"), "everything, with the options"),
-    Writer("markdown", (".md", ".markdown"), _markdown, _compare("markdown"), "for PRs"),
-    Writer("junit", (".xml",), _junit, _compare("junit"), "JUnit XML for CI test reports"),
-    Writer("html", (".html", ".htm"), _html, _compare_html, "a self-contained study report"),
+    Writer(
+        "table",
+        (".txt",),
+        _lazy("dicecli.report.table", "write_table"),
+        _lazy(_COMPARE, "write_table"),
+        "terminal tables",
+    ),
+    Writer(
+        "csv",
+        (".csv",),
+        _lazy("dicecli.report.csv_", "write_csv"),
+        _lazy(_COMPARE, "write_csv"),
+        "one row per case and label",
+    ),
+    Writer(
+        "json",
+        (".json",),
+        _lazy("dicecli.report.json_", "write_json"),
+        _lazy(_COMPARE, "write_json"),
+        "everything, with the options",
+    ),
+    Writer(
+        "markdown",
+        (".md", ".markdown"),
+        _lazy("dicecli.report.markdown", "write_markdown"),
+        _lazy(_COMPARE, "write_markdown"),
+        "for pull requests and step summaries",
+    ),
+    Writer(
+        "junit",
+        (".xml",),
+        _lazy("dicecli.report.junit", "write_junit"),
+        _lazy(_COMPARE, "write_junit"),
+        "JUnit XML for CI test reports",
+    ),
+    Writer(
+        "html",
+        (".html", ".htm"),
+        _lazy("dicecli.report.html", "write_html"),
+        _lazy("dicecli.report.compare_html", "write_compare_html"),
+        "a self-contained study report",
+    ),
 ):
     register_writer(_writer)

@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 import json
 import math
-from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
 from dicecli._version import __version__
@@ -179,12 +178,3 @@ def write_junit(result: CompareResult, stream: IO[str]) -> None:
         stream.write(f"<testcase classname={quoteattr(set_name)} name={quoteattr(e.case)}>")
         stream.write(f"<error message={quoteattr(first)} type={quoteattr(e.error)}/></testcase>\n")
     stream.write("</testsuite></testsuites>\n")
-
-
-WRITERS: dict[str, Callable[[CompareResult, IO[str]], None]] = {
-    "table": write_table,
-    "csv": write_csv,
-    "json": write_json,
-    "markdown": write_markdown,
-    "junit": write_junit,
-}
