@@ -18,6 +18,7 @@ from dicecli.metrics import (
 )
 from dicecli.metrics.registry import LESION_COUNTS
 from dicecli.models import (
+    EMPTY_VALUE,
     CaseTally,
     Region,
     ScoreOptions,
@@ -178,7 +179,7 @@ def _lesion_values(tally: CaseTally, region: Region, options: ScoreOptions) -> d
     if result is None:  # the region is absent from both masks of this case
         from dicecli.metrics.lesions import LesionResult
 
-        empty = {"nan": math.nan, "one": 1.0, "zero": 0.0}[options.empty]
+        empty = EMPTY_VALUE[options.empty]
         result = LesionResult(0, 0, 0, 0, 0, empty, empty, empty, empty, math.nan, ())
     return {
         "lesions_ref": result.n_ref,
@@ -255,7 +256,7 @@ def _surface_values(
     from dicecli.metrics.surface import empty_stats, surface_metrics
 
     stats = tally.surfaces.get(region.spec) or empty_stats(0, 0, math.nan)  # absent: both empty
-    empty_nsd = {"nan": math.nan, "one": 1.0, "zero": 0.0}[options.empty]
+    empty_nsd = EMPTY_VALUE[options.empty]
     values = surface_metrics(stats, options.hd95_mode, empty_distance, empty_nsd)
     return {m: values[m] for m in surface}
 

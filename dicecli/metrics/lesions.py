@@ -17,12 +17,11 @@ from typing import Any, Literal
 import numpy as np
 
 from dicecli.metrics.components import Parts, flat_bytes, foreground, parts
-from dicecli.models import EmptyPolicy, LesionSettings
+from dicecli.models import EMPTY_VALUE, EmptyPolicy, LesionSettings
 
 __all__ = ["LesionSettings", "evaluate_lesions", "parse_match"]
 
 Side = Literal["reference", "prediction"]
-_EMPTY = {"nan": math.nan, "one": 1.0, "zero": 0.0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +90,7 @@ def evaluate_lesions(
     order: Literal["C", "F"] = "F" if ref.flags.f_contiguous and not ref.flags.c_contiguous else "C"
     at = foreground(ref, pred, order)
     if at.size == 0:
-        nan = _EMPTY[empty]
+        nan = EMPTY_VALUE[empty]
         return LesionResult(0, 0, 0, 0, 0, nan, nan, nan, nan, math.nan, ())
     shape = tuple(int(n) for n in ref.shape)
     coords = np.stack(np.unravel_index(at, shape, order=order), axis=1)
@@ -336,7 +335,7 @@ def _result(
     fp = n_pred - tp if fp is None else fp
     fn = n_ref - tp if fn is None else fn
     if n_ref == 0 and n_pred == 0:
-        none = _EMPTY[empty]
+        none = EMPTY_VALUE[empty]
         return LesionResult(0, 0, 0, 0, 0, none, none, none, none, math.nan, tuple(lesions))
     f1 = tp / (tp + fp / 2 + fn / 2)
     sq = float(np.mean(ious)) if ious else 0.0  # as panoptica: no match, SQ 0

@@ -15,13 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from dicecli.models import Counts, EmptyPolicy
+from dicecli.models import EMPTY_VALUE, Counts, EmptyPolicy
 from dicecli.models.registry import Registry
 
 Family = Literal["overlap", "surface", "lesion"]
-
-#: What a metric whose value is undefined for two empty masks takes under each ``--empty``.
-EMPTY_VALUE = {"nan": math.nan, "one": 1.0, "zero": 0.0}
 
 #: Lesion counts per case and label, with ``--lesions`` (columns, not metrics).
 LESION_COUNTS = ("lesions_ref", "lesions_pred", "lesion_tp", "lesion_fp", "lesion_fn")

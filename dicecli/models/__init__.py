@@ -8,6 +8,7 @@ that imports nothing else from dicecli, so that every layer may import it.
 from __future__ import annotations
 
 from dicecli.models.core import (
+    EMPTY_VALUE,
     SEG_OWN_GRID,
     CaseFailure,
     CasePair,
@@ -47,6 +48,7 @@ from dicecli.models.run import (
 )
 
 __all__ = [
+    "EMPTY_VALUE",
     "SEG_OWN_GRID",
     "CaseFailure",
     "CaseJob",

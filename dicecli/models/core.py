@@ -11,6 +11,9 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 EmptyPolicy = Literal["nan", "one", "zero"]
+
+#: The value of a metric undefined for two empty masks under each ``--empty`` policy.
+EMPTY_VALUE: Mapping[str, float] = {"nan": float("nan"), "one": 1.0, "zero": 0.0}
 MissingPolicy = Literal["error", "zero", "skip"]
 GeometryPolicy = Literal["strict", "warn", "ignore", "resample"]
 DevicePolicy = Literal["auto", "cpu", "gpu"]
