@@ -14,10 +14,9 @@ from dicecli.cli.outputs import compare_output_options
 from dicecli.cli.settings import config_option
 from dicecli.cli.types import (
     FormatsCommand,
-    RegistryHelpOption,
     apply,
     compare_gate_metric_help,
-    gate_metric_choice,
+    gate_metric_option,
 )
 
 _COMPARE_OPTIONS = apply(
@@ -46,15 +45,7 @@ _COMPARE_OPTIONS = apply(
             show_default=True,
             help="Significance level of --fail-if-worse.",
         ),
-        click.option(
-            "--gate-metric",
-            type=gate_metric_choice(),
-            metavar="METRIC",
-            default="dice",
-            show_default=True,
-            cls=RegistryHelpOption,
-            help_text=compare_gate_metric_help,
-        ),
+        gate_metric_option(compare_gate_metric_help),
         annotations_option,
     ]
 )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from dicecli.cli.types import RegistryHelpOption, apply, gate_metric_choice, gate_metric_help
+from dicecli.cli.types import apply, gate_metric_help, gate_metric_option
 
 if TYPE_CHECKING:
     from dicecli.gate import GateSettings
@@ -37,15 +37,7 @@ gate_options = apply(
             metavar="X",
             help="Fail when any single case/label gate metric is below X.",
         ),
-        click.option(
-            "--gate-metric",
-            type=gate_metric_choice(),
-            metavar="METRIC",
-            default="dice",
-            show_default=True,
-            cls=RegistryHelpOption,
-            help_text=gate_metric_help,
-        ),
+        gate_metric_option(gate_metric_help),
         click.option(
             "--gate-empty",
             type=click.Choice(["skip", "fail", "pass"]),

@@ -70,15 +70,24 @@ class RegistryHelpOption(click.Option):
         return super().get_help_record(ctx)
 
 
-def gate_metric_choice() -> RegistryChoice:
-    """``--gate-metric``: every gateable metric of the registry (``dicecli.metrics.registry``)."""
+def gate_metric_option(help_text: Callable[[], str]) -> F:
+    """``--gate-metric`` (of ``score`` and ``compare``): one of the gateable metrics of the
+    registry (``dicecli.metrics.registry``), default dice."""
 
     def names() -> tuple[str, ...]:
         from dicecli.metrics.registry import gateable
 
         return gateable()
 
-    return RegistryChoice(names)
+    return click.option(
+        "--gate-metric",
+        type=RegistryChoice(names),
+        metavar="METRIC",
+        default="dice",
+        show_default=True,
+        cls=RegistryHelpOption,
+        help_text=help_text,
+    )
 
 
 def metrics_help() -> str:
