@@ -126,8 +126,7 @@ def _per_region(
         surfaces = _surfaces(case, regions, options, parsed)
     if not gt.segments and parsed.lesions is None:
         return by_region, surfaces, lesions
-    ignore = None if gt.segments else options.ignore_label
-    for spec, (r, p) in region_masks(case, regions, ignore):
+    for spec, (r, p) in region_masks(case, regions, options.ignore_label):
         if gt.segments:
             by_region[spec] = joint_histogram(
                 backend.to_device(r), backend.to_device(p), backend.xp

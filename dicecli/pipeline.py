@@ -69,13 +69,13 @@ def region_masks(
     case: CaseMasks, regions: Sequence[Region], ignore: int | None = None
 ) -> Iterator[tuple[str, tuple[Any, Any]]]:
     """(spec, (reference, prediction)) boolean arrays of each region, one region at a time:
-    segments of a SEG/RTSTRUCT reference by their own masks, label maps by value; reference
-    voxels equal to ``ignore`` are left out of both."""
+    segments of a SEG/RTSTRUCT reference by their own masks, label maps by value; in a label map
+    reference, voxels equal to ``ignore`` are left out of both (segments have no such value)."""
     from dicecli.metrics.surface import member
     from dicecli.values import label_map
 
     if case.gt.segments:
-        from dicecli.regions import region_masks as segment_masks
+        from dicecli.regions import segment_masks
 
         yield from segment_masks(case.gt, case.pred, case.labels, regions).items()
         return

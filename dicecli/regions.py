@@ -48,7 +48,7 @@ def scored_regions(
     return regions
 
 
-def region_masks(
+def segment_masks(
     gt: Mask, pred: Mask, pred_labels: Any, regions: Sequence[Region]
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Reference and prediction boolean masks of each region, keyed by ``Region.spec``."""

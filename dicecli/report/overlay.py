@@ -95,8 +95,7 @@ def _masks(
     missing = str(row.pred_path).startswith("(missing")
     pair = CasePair(str(row.case), None if missing else str(row.pred_path), str(row.gt_path))
     case = load_case(pair, options, parsed)
-    ignore = None if case.gt.segments else options.ignore_label
-    _, (ref, pred) = next(region_masks(case, [region], ignore))
+    _, (ref, pred) = next(region_masks(case, [region], options.ignore_label))
     image = None
     if image_path:
         moved, _, _ = align(
