@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from dicecli.errors import MaskReadError, UnsupportedFormatError
 from dicecli.io._limits import ReadOptions
+from dicecli.io.registry import (
+    Reader,
+    case_id,
+    format_suffix,
+    is_mask_path,
+    reader_for,
+    readers,
+    register_reader,
+    unregister_reader,
+)
 from dicecli.models import Mask
-from dicecli.models.registry import Registry
 
 __all__ = [
     "ReadOptions",
@@ -31,79 +38,9 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Reader:
-    """One input format.
-
-    ``suffixes`` are lower case with their dot (``.nii.gz`` is one suffix; the longest match
-    wins); ``sniff(path)`` recognises a file of this format without a known suffix (DICOM's
-    magic bytes); ``has_geometry`` is False for formats without spacing or position (PNG), whose
-    masks are then never compared by geometry and have no volumes; ``folders`` means a folder
-    is one mask of this format (a DICOM series).
-    """
-
-    name: str
-    suffixes: tuple[str, ...]
-    read: Callable[[str, ReadOptions], Mask]
-    sniff: Callable[[str], bool] | None = None
-    has_geometry: bool = True
-    folders: bool = False
-    title: str = ""
-
-
-_READERS: Registry[Reader] = Registry("reader", lambda reader: reader.suffixes)
-
-
-def register_reader(reader: Reader) -> Reader:
-    """Add (or replace, by name) a reader; its suffixes must not belong to another reader."""
-    return _READERS.register(reader)
-
-
-def unregister_reader(name: str) -> None:
-    _READERS.unregister(name)
-
-
-def readers() -> tuple[Reader, ...]:
-    """Every registered reader, in registration order."""
-    return _READERS.entries()
-
-
-def format_suffix(path: str) -> str | None:
-    """The known format suffix of a file name (``.nii.gz`` is one suffix), or None."""
-    lower = os.path.basename(path).lower()
-    matches = [
-        s
-        for r in _READERS.entries()
-        for s in r.suffixes
-        if lower.endswith(s) and len(lower) > len(s)
-    ]
-    return max(matches, key=len) if matches else None
-
-
-def case_id(path: str) -> str:
-    """The file name without its format suffix: ``case.seg.nii.gz`` -> ``case.seg``."""
-    name = os.path.basename(os.path.normpath(path))
-    suffix = format_suffix(name)
-    return name[: -len(suffix)] if suffix else name
-
-
-def reader_for(path: str) -> Reader | None:
-    """The reader of a path: a folder reader for a folder, else by suffix, else by sniffing."""
-    if os.path.isdir(path):
-        return next((r for r in _READERS.entries() if r.folders), None)
-    suffix = format_suffix(path)
-    if suffix is not None:
-        return next(r for r in _READERS.entries() if suffix in r.suffixes)
-    return next((r for r in _READERS.entries() if r.sniff is not None and r.sniff(path)), None)
-
-
-def is_mask_path(path: str) -> bool:
-    """Whether a path is something ``load_mask`` can try: a known suffix, a DICOM file or folder."""
-    return reader_for(path) is not None
-
-
 def load_mask(path: str | os.PathLike[str], options: ReadOptions | None = None) -> Mask:
-    """Read a mask file (PNG/TIFF/BMP/JPEG, NIfTI, NRRD/MHA, DICOM file or series folder).
+    """Read a mask file (PNG/TIFF/BMP/JPEG, NIfTI, NRRD/MHA, 3D Slicer, MGH, MINC, NumPy, DICOM
+    file or series folder, SEG, RTSTRUCT) or a folder of per-structure masks.
 
     Raises a ``DiceCliError`` subclass naming the path for anything missing, empty, corrupt,
     truncated or of unknown format.
@@ -117,7 +54,7 @@ def load_mask(path: str | os.PathLike[str], options: ReadOptions | None = None) 
             raise MaskReadError(f"{path}: empty file (0 bytes); re-export it")
     reader = reader_for(path)
     if reader is None:
-        known = ", ".join(s for r in _READERS.entries() for s in r.suffixes)
+        known = ", ".join(s for r in readers() for s in r.suffixes)
         raise UnsupportedFormatError(f"{path}: unknown mask format; use one of {known} or DICOM")
     mask = reader.read(path, options)
     return mask if reader.has_geometry else dataclasses.replace(mask, has_geometry=False)
@@ -164,8 +101,60 @@ def _is_dicom(path: str) -> bool:
     return is_dicom_file(path)
 
 
-register_reader(Reader("nifti", (".nii.gz", ".nii"), _nifti, title="NIfTI-1/2"))
-register_reader(Reader("itk", (".nrrd", ".nhdr", ".mha", ".mhd"), _itk, title="NRRD, MetaImage"))
+def _has_dicom(folder: str) -> bool:
+    """Whether a folder directly holds a DICOM file (``.dcm``, or the magic bytes in a file
+    without another known format suffix)."""
+    from dicecli.io.dicom import is_dicom_file
+
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return False
+    for entry in entries:
+        if entry.name.startswith(".") or not entry.is_file():
+            continue
+        suffix = format_suffix(entry.name)
+        if suffix in (".dcm", ".dicom") or (suffix is None and is_dicom_file(entry.path)):
+            return True
+    return False
+
+
+def _nibabel(path: str, options: ReadOptions) -> Mask:
+    from dicecli.io.nibabel_ import read_nibabel
+
+    return read_nibabel(path, options)
+
+
+def _numpy(path: str, options: ReadOptions) -> Mask:
+    from dicecli.io.numpy_ import read_numpy
+
+    return read_numpy(path, options)
+
+
+def _structures(path: str, options: ReadOptions) -> Mask:
+    from dicecli.io.folder import read_structure_folder
+
+    return read_structure_folder(path, options, load_mask)
+
+
+def _is_structure_folder(path: str) -> bool:
+    from dicecli.io.folder import is_structure_folder
+
+    return is_structure_folder(path)
+
+
+register_reader(
+    Reader("nifti", (".nii.gz", ".nii", "_dseg.nii.gz", "_dseg.nii"), _nifti, title="NIfTI-1/2")
+)
+register_reader(
+    Reader(
+        "itk",
+        (".nrrd", ".nhdr", ".seg.nrrd", ".seg.nhdr", ".mha", ".mhd", ".gipl", ".gipl.gz", ".hdr"),
+        _itk,
+        title="NRRD, 3D Slicer .seg.nrrd, MetaImage, GIPL, Analyze",
+    )
+)
+register_reader(Reader("nibabel", (".mgz", ".mgh", ".mnc"), _nibabel, title="FreeSurfer MGH, MINC"))
 register_reader(
     Reader(
         "raster",
@@ -183,5 +172,19 @@ register_reader(
         sniff=_is_dicom,
         folders=True,
         title="DICOM file or series folder, SEG, RTSTRUCT",
+        claims_folder=_has_dicom,
+    )
+)
+register_reader(
+    Reader("numpy", (".npy", ".npz"), _numpy, has_geometry=False, title="NumPy .npy/.npz")
+)
+register_reader(
+    Reader(
+        "structures",
+        (),
+        _structures,
+        folders=True,
+        title="a folder of per-structure masks",
+        claims_folder=_is_structure_folder,
     )
 )

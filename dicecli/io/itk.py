@@ -1,9 +1,14 @@
-"""NRRD and MetaImage (.nrrd, .nhdr, .mha, .mhd) through SimpleITK."""
+"""NRRD, MetaImage, GIPL and Analyze (.nrrd, .nhdr, .mha, .mhd, .gipl, .hdr) through SimpleITK;
+3D Slicer segmentations (``.seg.nrrd``) with their segment names and layers."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from dicecli.errors import MaskReadError
 from dicecli.io._limits import ReadOptions, check_voxels
+from dicecli.io._sitk import bad_data, itk_messages, notes, sitk_array, sitk_geometry
 from dicecli.models import Mask
 
 
@@ -13,34 +18,38 @@ def read_itk(path: str, options: ReadOptions) -> Mask:
     reader = sitk.ImageFileReader()
     reader.SetFileName(path)
     try:
-        reader.ReadImageInformation()
-        check_voxels(path, tuple(reader.GetSize()), options)
-        image = reader.Execute()
+        with itk_messages() as messages:
+            reader.ReadImageInformation()
+            keys = reader.GetMetaDataKeys()
+            meta = {k: reader.GetMetaData(k) for k in keys if k.startswith("Segment")}
+            components = int(reader.GetNumberOfComponents())
+            size = (*reader.GetSize(), *((components,) if components > 1 else ()))
+            check_voxels(path, size, options)
+            image = reader.Execute()
     except RuntimeError as e:
         raise MaskReadError(
             f"{path}: not a readable image ({_itk_reason(e)}); re-export it or check the download"
         ) from e
-    return mask_from_sitk(image, path, "itk")
+    bad = bad_data(messages)
+    if bad:
+        raise MaskReadError(f"{path}: the voxels could not be read ({bad}); re-export it")
+    if any(k.endswith(("_LabelValue", "_Name")) for k in meta):
+        from dicecli.io.slicer import slicer_mask
+
+        mask = slicer_mask(image, meta, path)
+    else:
+        mask = mask_from_sitk(image, path, "itk")
+    return replace(mask, warnings=(*mask.warnings, *notes(messages, path)))
 
 
-def mask_from_sitk(image: object, path: str, fmt: str) -> Mask:
+def mask_from_sitk(image: Any, path: str, fmt: str) -> Mask:
     """Wrap a SimpleITK image as a Mask indexed (x, y, z) like its physical axes."""
-    import SimpleITK as sitk
-
-    if image.GetNumberOfComponentsPerPixel() != 1:  # type: ignore[attr-defined]
+    if image.GetNumberOfComponentsPerPixel() != 1:
         raise MaskReadError(
-            f"{path}: holds {image.GetNumberOfComponentsPerPixel()}-component (vector or colour) "  # type: ignore[attr-defined]
+            f"{path}: holds {image.GetNumberOfComponentsPerPixel()}-component (vector or colour) "
             "pixels; save the mask as a single-channel label map"
         )
-    array = sitk.GetArrayFromImage(image).T  # ITK arrays are (z, y, x); .T is a view
-    return Mask(
-        array,
-        tuple(float(v) for v in image.GetSpacing()),  # type: ignore[attr-defined]
-        tuple(float(v) for v in image.GetOrigin()),  # type: ignore[attr-defined]
-        tuple(float(v) for v in image.GetDirection()),  # type: ignore[attr-defined]
-        path,
-        fmt,
-    )
+    return Mask(sitk_array(image), *sitk_geometry(image), path, fmt)
 
 
 def _itk_reason(e: RuntimeError) -> str:

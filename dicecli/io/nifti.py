@@ -98,11 +98,17 @@ def _parse_header(head: bytes, path: str) -> Any:
 
     if len(head) < 348:
         raise MaskReadError(f"{path}: truncated NIfTI header ({len(head)} bytes); re-export it")
-    for cls in (nib.Nifti1Header, nib.Nifti2Header):
+    # sizeof_hdr says the version (348: NIfTI-1, 540: NIfTI-2, in either byte order): parsing
+    # with the other class first only makes nibabel log false warnings
+    sizes = {int.from_bytes(head[:4], order) for order in ("little", "big")}
+    versions = [c for c in (nib.Nifti1Header, nib.Nifti2Header) if c.sizeof_hdr in sizes]
+    for cls in versions:
         try:
             return cls.from_fileobj(io.BytesIO(head[: cls.template_dtype.itemsize]), check=True)
-        except Exception:  # noqa: BLE001 - try the next header version
-            continue
+        except Exception as e:  # nibabel raises many kinds for a bad header
+            raise MaskReadError(
+                f"{path}: not a readable NIfTI header ({first_line(e)}); re-export it"
+            ) from e
     raise MaskReadError(f"{path}: not a NIfTI file (no valid NIfTI-1 or NIfTI-2 header)")
 
 

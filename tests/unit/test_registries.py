@@ -76,18 +76,25 @@ def test_without_the_toy_the_metric_is_refused(runner):
     assert "f2" in result.stderr
 
 
-def read_npy(path: str, options) -> Mask:
-    array = np.load(path)
+def read_toy(path: str, options) -> Mask:
+    """A raw NumPy array saved under another suffix (dicecli reads .npy itself)."""
+    with open(path, "rb") as f:
+        array = np.load(f)
     n = array.ndim
     eye = tuple(float(i == j) for i in range(n) for j in range(n))
-    return Mask(array, (1.0,) * n, (0.0,) * n, eye, path, "npy")
+    return Mask(array, (1.0,) * n, (0.0,) * n, eye, path, "toy")
 
 
 @pytest.fixture
 def toy_reader():
-    register_reader(Reader("npy", (".npy",), read_npy, has_geometry=False, title="NumPy"))
+    register_reader(Reader("toy", (".toyarr",), read_toy, has_geometry=False, title="Toy arrays"))
     yield
-    unregister_reader("npy")
+    unregister_reader("toy")
+
+
+def save_toy(path, array) -> None:
+    with open(path, "wb") as f:
+        np.save(f, array)
 
 
 def test_a_toy_reader_is_paired_read_and_listed(runner, toy_reader, tmp_path):
@@ -97,7 +104,7 @@ def test_a_toy_reader_is_paired_read_and_listed(runner, toy_reader, tmp_path):
     pred[:5] = 0
     for side, array in (("gt", gt), ("pred", pred)):
         (tmp_path / side).mkdir()
-        np.save(tmp_path / side / "case1.npy", array)
+        save_toy(tmp_path / side / "case1.toyarr", array)
     result = runner.invoke(
         cli, ["score", str(tmp_path / "pred"), str(tmp_path / "gt"), "--format", "csv"]
     )
@@ -108,15 +115,15 @@ def test_a_toy_reader_is_paired_read_and_listed(runner, toy_reader, tmp_path):
         assert int(rows[str(label)]["tp"]) == int((g & p).sum())
         assert int(rows[str(label)]["fn"]) == int((g & ~p).sum())
         assert rows[str(label)]["pred_volume_ml"] == ""  # no geometry: no volumes
-    info = runner.invoke(cli, ["info", str(tmp_path / "gt" / "case1.npy")])
+    info = runner.invoke(cli, ["info", str(tmp_path / "gt" / "case1.toyarr")])
     assert info.exit_code == 0, info.output
     helped = runner.invoke(cli, ["score", "--help"]).stdout
-    assert "NumPy (.npy)" in helped.replace("\n", " ")
+    assert "Toy arrays (.toyarr)" in helped.replace("\n", " ")
 
 
 def test_without_the_toy_reader_the_format_is_unknown(runner, tmp_path):
-    np.save(tmp_path / "a.npy", np.zeros((3, 3), np.uint8))
-    result = runner.invoke(cli, ["info", str(tmp_path / "a.npy")])
+    save_toy(tmp_path / "a.toyarr", np.zeros((3, 3), np.uint8))
+    result = runner.invoke(cli, ["info", str(tmp_path / "a.toyarr")])
     assert result.exit_code == 3
     assert "unknown mask format" in result.stderr
 
@@ -157,7 +164,7 @@ def test_without_the_toy_writer_the_format_is_refused(runner):
 
 def test_a_suffix_or_extension_belongs_to_one_entry():
     with pytest.raises(ValueError, match=r"\.nii\.gz already taken by nifti"):
-        register_reader(Reader("other", (".nii.gz",), read_npy))
+        register_reader(Reader("other", (".nii.gz",), read_toy))
     with pytest.raises(ValueError, match=r"\.csv already taken by csv"):
         register_writer(Writer("other", (".csv",), write_tsv))
     with pytest.raises(ValueError, match="needs compute"):
