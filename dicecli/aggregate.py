@@ -16,10 +16,13 @@ from dicecli.metrics import (
     region_counts,
     registry,
 )
+from dicecli.metrics.overlap import match_counts
 from dicecli.metrics.registry import LESION_COUNTS
 from dicecli.models import (
     EMPTY_VALUE,
     CaseTally,
+    Counts,
+    Match,
     Region,
     ScoreOptions,
     SoftTally,
@@ -46,6 +49,9 @@ def case_columns(surface: Sequence[str] = (), lesions: Sequence[str] = ()) -> tu
         "empty",
         "pred_path",
         "gt_path",
+        "ref_values",
+        "pred_values",
+        "absent",
         *lesions,
     )
 
@@ -72,9 +78,6 @@ DICOM_COLUMNS = {
     "SeriesInstanceUID": "series_uid",
 }
 
-#: The region of a binary (0/1) histogram.
-_INSIDE = Region("inside", (1,))
-
 #: Statistics reported for every metric in the summary, in order.
 STATS = ("n_valid", "mean", "std", "median", "q1", "q3", "min", "max", "ci_low", "ci_high")
 
@@ -98,24 +101,11 @@ def summary_columns(surface: Sequence[str] = (), lesions: bool = False) -> tuple
     )
 
 
-def run_names(tallies: Sequence[CaseTally]) -> dict[int, str]:
-    """Segment labels of SEG/RTSTRUCT references: discovered regions take these names."""
-    names: dict[int, str] = {}
-    for t in tallies:
-        for number, label in t.label_names.items():
-            names.setdefault(int(number), label)
-    labels = list(names.values())
-    return {
-        n: label if labels.count(label) == 1 else f"{label} ({n})" for n, label in names.items()
-    }
-
-
 def run_values(tallies: Sequence[CaseTally]) -> set[int]:
     """Every label value present in any reference or (hard) prediction of the run."""
     present: set[int] = set()
     for t in tallies:
         present.update(int(v) for v in t.tally.ref_values)
-        present.update(int(v) for v in t.label_names)
         if not isinstance(t.tally, SoftTally):
             present.update(int(v) for v in t.tally.pred_values)
     return present
@@ -132,12 +122,9 @@ def case_rows(
     lesions = lesion_columns(options)
     rows: list[dict[str, Any]] = []
     for t in tallies:
+        matched = {m.key: m for m in t.matches}
         for region in regions:
-            binary = t.region_tallies.get(region.spec)
-            if binary is not None:  # a SEG/RTSTRUCT region: its own binary histogram
-                counts = region_counts(binary, _INSIDE)
-            else:
-                counts = region_counts(t.tally, region, options.ignore_label)
+            counts, sides = _region_counts(t, region, matched, options.ignore_label)
             metrics = overlap_metrics(counts, options.empty, options.smooth)
             if surface:
                 metrics |= _surface_values(t, region, options, parsed.empty_distance, surface)
@@ -160,6 +147,7 @@ def case_rows(
                     "empty": empty_situation(counts),
                     "pred_path": t.pred_path,
                     "gt_path": t.gt_path,
+                    **sides,
                     **{column: t.meta.get(key, "") for key, column in DICOM_COLUMNS.items()},
                     **(_lesion_values(t, region, options) if lesions else {}),
                 }
@@ -174,8 +162,28 @@ def case_rows(
     return frame
 
 
+def _region_counts(
+    tally: CaseTally, region: Region, matched: dict[str, Match], ignore: int | None
+) -> tuple[Counts, dict[str, str]]:
+    """A region's counts in one case, and the values (or segment numbers) it was on each side:
+    the case's match of that structure (none: neither mask names it), else by label value."""
+    if not tally.matches:
+        spec = region.spec
+        counts = region_counts(tally.tally, region, ignore)
+        return counts, {"ref_values": spec, "pred_values": spec, "absent": ""}
+    match = matched.get(region.key)
+    if match is None:  # the run scores a structure that neither mask of this case names
+        empty = match_counts(tally.tally, (), (), ignore)
+        return empty, {"ref_values": "", "pred_values": "", "absent": "both"}
+    return tally.counts[region.key], {
+        "ref_values": "+".join(map(str, match.ref)),
+        "pred_values": "+".join(map(str, match.pred)),
+        "absent": match.absent,
+    }
+
+
 def _lesion_values(tally: CaseTally, region: Region, options: ScoreOptions) -> dict[str, Any]:
-    result = tally.lesions.get(region.spec)
+    result = tally.lesions.get(region.key)
     if result is None:  # the region is absent from both masks of this case
         from dicecli.metrics.lesions import LesionResult
 
@@ -200,7 +208,7 @@ def lesion_rows(tallies: Sequence[CaseTally], regions: Sequence[Region]) -> pd.D
     rows = []
     for t in tallies:
         for region in regions:
-            result = t.lesions.get(region.spec)
+            result = t.lesions.get(region.key)
             for lesion in result.lesions if result is not None else ():
                 ndim = len(lesion.centroid_mm)
                 rows.append(
@@ -255,7 +263,7 @@ def _surface_values(
 ) -> dict[str, float]:
     from dicecli.metrics.surface import empty_stats, surface_metrics
 
-    stats = tally.surfaces.get(region.spec) or empty_stats(0, 0, math.nan)  # absent: both empty
+    stats = tally.surfaces.get(region.key) or empty_stats(0, 0, math.nan)  # absent: both empty
     empty_nsd = EMPTY_VALUE[options.empty]
     values = surface_metrics(stats, options.hd95_mode, empty_distance, empty_nsd)
     return {m: values[m] for m in surface}

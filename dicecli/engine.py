@@ -1,9 +1,11 @@
 """The executor that runs the per-case work over many cases, and the per-case counting.
 
-Per case, in a worker: the case's masks (``pipeline.load_case``: load, check, align, label maps)
--> one host->device copy -> one counting pass (-> per-region masks for SEG/RTSTRUCT references,
-surface metrics and lesions). The worker returns a CaseTally (small numbers) or a CaseFailure;
-one bad case never stops the others. The options arrive parsed (``CaseJob.parsed``).
+Per case, in a worker: the case's masks (``pipeline.load_case``: load, name, check, align, label
+maps) -> one host->device copy -> one counting pass -> which structure is which
+(``pipeline.case_matches``) -> per-structure counts (from the joint histogram, or each
+structure's masks where a side is segmented), surface metrics and lesions. The worker returns
+a CaseTally (small numbers) or a CaseFailure; one bad case never stops the others. The options
+arrive parsed (``CaseJob.parsed``).
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ from dicecli.models import (
     CaseJob,
     CasePair,
     CaseTally,
+    Counts,
     DevicePolicy,
     LesionSettings,
     Mask,
+    Match,
     Outcome,
     ParsedOptions,
-    Region,
     Scheduler,
     ScoreOptions,
     Tally,
@@ -70,7 +73,7 @@ def score_case(job: CaseJob) -> Outcome:
 
 def _tally_case(pair: CasePair, options: ScoreOptions, parsed: ParsedOptions) -> CaseTally:
     from dicecli.metrics import joint_histogram, soft_tally
-    from dicecli.pipeline import load_case
+    from dicecli.pipeline import case_matches, check_threshold, load_case
     from dicecli.values import probability_map
     from dicecli.xp import cached_backend
 
@@ -83,12 +86,16 @@ def _tally_case(pair: CasePair, options: ScoreOptions, parsed: ParsedOptions) ->
         tally = soft_tally(ref, backend.to_device(probability_map(case.pred)), backend.xp)
     else:
         tally = joint_histogram(ref, backend.to_device(case.labels), backend.xp)
+    check_threshold(case, tally, options)
+    matches = case_matches(case, tally, options, parsed)
     volume = math.prod(gt.spacing) / 1000.0 if gt.ndim == 3 and gt.has_geometry else None
-    by_region: dict[str, Any] = {}
+    counts: dict[str, Counts] = {}
     surfaces: dict[str, Any] = {}
     lesions: dict[str, Any] = {}
-    if case.labels is not None and (gt.segments or parsed.surface or parsed.lesions):
-        by_region, surfaces, lesions = _per_region(case, tally, options, parsed, backend)
+    if matches is not None:
+        counts, surfaces, lesions = _per_match(case, tally, matches, options, parsed, backend)
+    elif case.labels is not None and (parsed.surface or parsed.lesions):
+        surfaces, lesions = _by_value(case, tally, options, parsed)
     return CaseTally(
         pair.case,
         case.pred.path,
@@ -98,45 +105,72 @@ def _tally_case(pair: CasePair, options: ScoreOptions, parsed: ParsedOptions) ->
         case.notes,
         surfaces,
         gt.spacing,
-        region_tallies=by_region,
-        label_names={s.number: s.label for s in gt.segments or case.pred.segments},
+        counts=counts,
+        matches=matches or (),
         meta=dict(gt.meta or case.pred.meta),
         lesions=lesions,
     )
 
 
-def _per_region(
-    case: CaseMasks, tally: Tally, options: ScoreOptions, parsed: ParsedOptions, backend: Any
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """What needs each region's own masks: a binary joint histogram per region of a SEG/RTSTRUCT
-    reference (overlapping segments are never merged into one label map), surface statistics
-    and lesions. The regions are this case's (``regions.scored_regions``)."""
+def _per_match(
+    case: CaseMasks,
+    tally: Tally,
+    matches: tuple[Match, ...],
+    options: ScoreOptions,
+    parsed: ParsedOptions,
+    backend: Any,
+) -> tuple[dict[str, Counts], dict[str, Any], dict[str, Any]]:
+    """Counts, surface statistics and lesions of each structure matched in the case. Two label
+    maps are counted from their joint histogram (no further pass over the voxels); a segmented
+    side (overlapping segments are never merged into one label map) from each structure's own
+    boolean masks."""
     from dicecli.metrics import joint_histogram
+    from dicecli.metrics.overlap import match_counts
     from dicecli.pipeline import region_masks
-    from dicecli.regions import scored_regions
 
-    gt = case.gt
-    present = {int(v) for v in tally.ref_values}
-    present |= {int(v) for v in getattr(tally, "pred_values", ())}
-    regions = scored_regions(options, parsed, present=present, segments=gt.segments)
-    by_region: dict[str, Any] = {}
+    segmented = bool(case.gt.segments or case.pred.segments)
+    ignore = None if case.gt.segments else options.ignore_label
+    counts: dict[str, Counts] = {}
     surfaces: dict[str, Any] = {}
     lesions: dict[str, Any] = {}
-    if parsed.surface and not gt.segments:
-        surfaces = _surfaces(case, regions, options, parsed)
-    if not gt.segments and parsed.lesions is None:
-        return by_region, surfaces, lesions
-    for spec, (r, p) in region_masks(case, regions, options.ignore_label):
-        if gt.segments:
-            by_region[spec] = joint_histogram(
-                backend.to_device(r), backend.to_device(p), backend.xp
-            )
+    if not segmented:
+        counts = {m.key: match_counts(tally, m.ref, m.pred, ignore) for m in matches}
+        if case.labels is None or not (parsed.surface or parsed.lesions):
+            return counts, surfaces, lesions
+        if parsed.surface:
+            surfaces = _surfaces(case, matches, options, parsed)
+        if parsed.lesions is None:
+            return counts, surfaces, lesions
+    by_key = {m.key: m for m in matches}
+    for key, (r, p) in region_masks(case, matches, ignore):
+        if segmented:
+            binary = joint_histogram(backend.to_device(r), backend.to_device(p), backend.xp)
+            counts[key] = match_counts(binary, (1,), (1,))
             if parsed.surface:
-                region = next(x for x in regions if x.spec == spec)
-                surfaces[spec] = _surface_stats(r, p, gt, options, parsed.nsd_tolerance(region))
+                tolerance = parsed.nsd_tolerance(by_key[key])
+                surfaces[key] = _surface_stats(r, p, case.gt, options, tolerance)
         if parsed.lesions is not None:
-            lesions[spec] = _lesions(r, p, gt, parsed.lesions, options)
-    return by_region, surfaces, lesions
+            lesions[key] = _lesions(r, p, case.gt, parsed.lesions, options)
+    return counts, surfaces, lesions
+
+
+def _by_value(
+    case: CaseMasks, tally: Tally, options: ScoreOptions, parsed: ParsedOptions
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Surface statistics and lesions of two label maps scored by value: every region of the
+    case's values (``regions.scored_regions``)."""
+    from dicecli.pipeline import as_matches, region_masks
+    from dicecli.regions import scored_regions
+
+    present = {int(v) for v in tally.ref_values}
+    present |= {int(v) for v in getattr(tally, "pred_values", ())}
+    matches = as_matches(scored_regions(options, parsed, present=present))
+    surfaces = _surfaces(case, matches, options, parsed) if parsed.surface else {}
+    lesions: dict[str, Any] = {}
+    if parsed.lesions is not None:
+        for key, (r, p) in region_masks(case, matches, options.ignore_label):
+            lesions[key] = _lesions(r, p, case.gt, parsed.lesions, options)
+    return surfaces, lesions
 
 
 def _surface_stats(r: Any, p: Any, grid: Mask, options: ScoreOptions, tolerance: float) -> Any:
@@ -146,9 +180,9 @@ def _surface_stats(r: Any, p: Any, grid: Mask, options: ScoreOptions, tolerance:
 
 
 def _surfaces(
-    case: CaseMasks, regions: Sequence[Region], options: ScoreOptions, parsed: ParsedOptions
+    case: CaseMasks, matches: Sequence[Match], options: ScoreOptions, parsed: ParsedOptions
 ) -> dict[str, Any]:
-    """Surface statistics of every region of two label maps (cropped to the foreground)."""
+    """Surface statistics of every structure of two label maps (cropped to the foreground)."""
     import numpy as np
 
     from dicecli.metrics.surface import region_surfaces
@@ -156,7 +190,7 @@ def _surfaces(
     return region_surfaces(
         np.asarray(case.ref),
         np.asarray(case.labels),
-        regions,
+        matches,
         case.gt.spacing,
         options.hd_percentile,
         parsed.nsd_tolerance,

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from dicecli.errors import GeometryError
-from dicecli.models import SEG_OWN_GRID, GeometryPolicy, Mask
+from dicecli.models import PARTIAL_GRIDS, GeometryPolicy, Mask
 
 
 def _fmt(values: tuple[float, ...]) -> str:
@@ -157,16 +157,17 @@ def resample(mask: Mask, ref: Mask) -> Mask:
 
 def align(pred: Mask, ref: Mask, policy: str, tolerance: float) -> tuple[Mask, Mask, list[str]]:
     """``pred`` and ``ref`` on one grid: ``pred`` reoriented when it is the same grid stored in
-    another axis order or direction; a SEG on its own frames' grid embedded exactly in the
-    other's grid (both, when each covers voxels the other lacks); ``pred`` resampled only under
-    ``--geometry resample``. Returns the two masks and the warnings to show."""
+    another axis order or direction; a SEG on its own frames' grid (or a 3D Slicer segmentation
+    cropped to its segments) embedded exactly in the other's grid (both, when each covers voxels
+    the other lacks); ``pred`` resampled only under ``--geometry resample``. Returns the two
+    masks and the warnings to show."""
     if (
         pred.has_geometry
         and ref.has_geometry
         and not np.allclose(pred.direction, ref.direction, rtol=0, atol=tolerance)
     ):
         pred = reorient(pred, ref, tolerance) or pred
-    if pred.array.shape != ref.array.shape and SEG_OWN_GRID in (pred.grid, ref.grid):
+    if pred.array.shape != ref.array.shape and PARTIAL_GRIDS & {pred.grid, ref.grid}:
         embedded = embed(pred, ref, tolerance)
         if embedded is not None:
             pred, ref = embedded

@@ -20,19 +20,24 @@ import numpy as np
 from dicecli.errors import UsageError
 from dicecli.models import CasePair, ScoreOptions
 
-VERSION = 1
+#: 2: per-structure counts and matches in the outcomes; the label tables among the inputs
+VERSION = 2
 
 #: Options that never change a case's numbers: not compared on --resume.
 _NOT_NUMBERS = {"jobs", "device", "max_voxels", "ci_resamples", "pattern", "missing"}
 
 
 def fingerprint(options: ScoreOptions) -> dict[str, Any]:
-    """The options that change a case's numbers, as JSON values."""
-    return {
+    """The options that change a case's numbers, as JSON values (and the state of the label
+    table files they name: a table edited between runs changes the names)."""
+    values = {
         f.name: getattr(options, f.name)
         for f in dataclasses.fields(options)
         if f.name not in _NOT_NUMBERS
     }
+    tables = (options.label_table, options.ref_label_table, options.pred_label_table)
+    values["label_table_files"] = [input_state(t) for t in tables if t]
+    return values
 
 
 def input_state(path: str | None) -> list[int] | None:
@@ -75,7 +80,13 @@ class Journal:
         except json.JSONDecodeError:
             head = {}
         if head.get("journal") != VERSION:
-            raise UsageError(f"{self.path}: not a dicecli journal (version {VERSION}); remove it")
+            what = (
+                f"written by another dicecli (journal version {head['journal']}, this one "
+                f"reads {VERSION})"
+                if isinstance(head.get("journal"), int)
+                else "not a dicecli journal"
+            )
+            raise UsageError(f"{self.path}: {what}; start a new journal (drop --resume)")
         before = head.get("options", {})
         changed = sorted(k for k in set(before) | set(wanted) if before.get(k) != wanted.get(k))
         if changed:
@@ -96,7 +107,7 @@ class Journal:
         entry = self.entries.get(pair.case)
         if entry is None:
             return None
-        if entry["inputs"] != [input_state(pair.pred), input_state(pair.gt)]:
+        if entry["inputs"] != _inputs(pair):
             return None
         return decode(entry["outcome"])
 
@@ -104,7 +115,7 @@ class Journal:
         self._write(
             {
                 "case": pair.case,
-                "inputs": [input_state(pair.pred), input_state(pair.gt)],
+                "inputs": _inputs(pair),
                 "outcome": encode(outcome),
             }
         )
@@ -117,12 +128,27 @@ class Journal:
         self.stream.close()
 
 
+def _inputs(pair: CasePair) -> list[list[int] | None]:
+    """What a case's numbers rest on: its two inputs and the label tables found beside them."""
+    return [input_state(p) for p in (pair.pred, pair.gt, pair.pred_table, pair.gt_table)]
+
+
 def _types() -> dict[str, type]:
     from dicecli.metrics.lesions import Lesion, LesionResult
     from dicecli.metrics.surface import SurfaceStats
-    from dicecli.models import CaseFailure, CaseTally, JointHistogram, SoftTally
+    from dicecli.models import CaseFailure, CaseTally, Counts, JointHistogram, Match, SoftTally
 
-    kinds = (CaseTally, CaseFailure, JointHistogram, SoftTally, SurfaceStats, LesionResult, Lesion)
+    kinds = (
+        CaseTally,
+        CaseFailure,
+        JointHistogram,
+        SoftTally,
+        SurfaceStats,
+        LesionResult,
+        Lesion,
+        Counts,
+        Match,
+    )
     return {t.__name__: t for t in kinds}
 
 

@@ -19,6 +19,7 @@ from dicecli.models import (
     DevicePolicy,
     EmptyPolicy,
     GeometryPolicy,
+    LayoutPolicy,
     LesionSettings,
     MissingPolicy,
     ParsedOptions,
@@ -31,6 +32,7 @@ _CHOICES = {
     "missing": get_args(MissingPolicy),
     "geometry": get_args(GeometryPolicy),
     "device": get_args(DevicePolicy),
+    "layout": get_args(LayoutPolicy),
 }
 _COLOUR = re.compile(
     r"^\s*(?:#(?P<hex>[0-9a-fA-F]{6})|(?P<r>\d+):(?P<g>\d+):(?P<b>\d+))\s*=\s*(?P<label>\d+)\s*$"
@@ -56,6 +58,8 @@ def make_options(**kwargs: Any) -> ScoreOptions:
             raise UsageError(f"{name} must be one of {', '.join(choices)}")
     if options.soft and options.threshold is not None:
         raise UsageError("--soft scores probabilities as they are; drop --threshold or --soft")
+    if options.soft and options.binarize:
+        raise UsageError("--soft scores probabilities as they are; drop --binarize or --soft")
     if options.smooth < 0:
         raise UsageError("--smooth must be zero or positive")
     if options.max_voxels < 1 or options.jobs < 0:

@@ -9,9 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from dicecli.errors import PairingError, UsageError
-from dicecli.io import case_id, format_suffix, is_mask_path
+from dicecli.io import case_id, format_suffix, is_mask_path, reader_for
 from dicecli.io.dicom import is_dicom_file
-from dicecli.models import CasePair
+from dicecli.io.folder import is_structure_folder
+from dicecli.io.label_table import is_label_table
+from dicecli.models import CasePair, LayoutPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,19 +32,33 @@ class Pairing:
         return tuple(p for p in self.pairs if p.pred is None)
 
 
-def pair_cases(pred: str, gt: str, pattern: str | None = None) -> Pairing:
-    """Pair two folders by case id, or two files (or two DICOM series folders) as one case."""
+def pair_cases(
+    pred: str, gt: str, pattern: str | None = None, layout: LayoutPolicy = "auto"
+) -> Pairing:
+    """Pair two folders of cases by case id, or take two masks as one case.
+
+    A case is a mask file, a DICOM series folder or a folder of per-structure masks. Two
+    folders are folders of cases (``layout="auto"`` or ``"cases"``), whose entries are cases;
+    a folder against a mask file is that case's structure folder (``"auto"``);
+    ``layout="structures"`` takes PRED and GT as one case whatever they are.
+    """
     for path, role in ((pred, "prediction"), (gt, "reference")):
         if not os.path.exists(path):
             raise PairingError(f"{path}: {role} path does not exist")
     regex = _compile(pattern)
+    one_case = Pairing((CasePair(_case_of(gt, regex) or case_id(gt), pred, gt),))
+    if layout == "structures":
+        return one_case
     folders = [os.path.isdir(p) and not is_series_folder(p) for p in (pred, gt)]
     if not any(folders):
-        return Pairing((CasePair(_case_of(gt, regex) or case_id(gt), pred, gt),))
+        return one_case
     if not all(folders):
+        folder = pred if folders[0] else gt
+        if layout == "auto" and is_structure_folder(folder):
+            return one_case  # a structure folder against a multilabel file or a SEG
         raise PairingError(
-            f"{pred} and {gt}: give two folders of cases or two masks (files or DICOM series "
-            "folders), not one of each"
+            f"{pred} and {gt}: give two folders of cases, or two masks (files, DICOM series "
+            "folders or folders of per-structure masks), not one of each"
         )
     pred_found, pred_ignored = find_cases(pred, regex)
     gt_found, gt_ignored = find_cases(gt, regex)
@@ -146,10 +162,14 @@ def find_cases(
         path = os.path.join(folder, name)
         if name.startswith("."):
             continue
-        usable = is_series_folder(path) if os.path.isdir(path) else is_mask_path(path)
+        if os.path.isdir(path):
+            usable = is_series_folder(path) or is_structure_folder(path)
+        else:
+            usable = is_mask_path(path)
         case = _case_of(path, regex) if usable else None
         if case is None:
-            ignored.append(path)
+            if not is_label_table(path):  # a dataset.json or dseg.tsv names the masks
+                ignored.append(path)
             continue
         found.setdefault(case, []).append(path)
     return found, tuple(ignored)
@@ -169,3 +189,52 @@ def index_folder(
             "or set --pattern"
         )
     return {c: ps[0] for c, ps in found.items()}, ignored
+
+
+#: Readers whose files are label maps a table may name (not DICOM, not a structure folder).
+_TABLE_READERS = ("nifti", "itk", "nibabel", "numpy", "raster")
+
+
+def with_found_tables(
+    pairing: Pairing, find_pred: bool, find_gt: bool
+) -> tuple[Pairing, tuple[str, ...]]:
+    """Each case's label tables found beside its files (``io.label_table.find_table``) for the
+    sides whose tables were not given, and one note per table (or per kind of table) found."""
+    from dataclasses import replace
+
+    from dicecli.io.label_table import find_table
+
+    def found(path: str | None, wanted: bool) -> str | None:
+        if not wanted or path is None or os.path.isdir(path):
+            return None
+        reader = reader_for(path)
+        if (
+            reader is None
+            or reader.name not in _TABLE_READERS
+            or path.lower().endswith((".seg.nrrd", ".seg.nhdr"))
+        ):
+            return None
+        return find_table(path)
+
+    pairs = tuple(
+        replace(p, pred_table=found(p.pred, find_pred), gt_table=found(p.gt, find_gt))
+        for p in pairing.pairs
+    )
+    notes = []
+    for role, flag, tables in (
+        ("reference", "--ref-label-table", [p.gt_table for p in pairs]),
+        ("prediction", "--pred-label-table", [p.pred_table for p in pairs]),
+    ):
+        named = [t for t in tables if t]
+        distinct = sorted(set(named))
+        if len(distinct) == 1:
+            notes.append(
+                f"{distinct[0]} names the values of the {role} label maps (found beside them; "
+                f"{flag} gives another, --no-find-label-tables none)"
+            )
+        elif distinct:
+            notes.append(
+                f"{len(named)} {role} label maps are named by the label tables found beside them "
+                f"({len(distinct)} tables, e.g. {distinct[0]}; {flag} gives one for all)"
+            )
+    return replace(pairing, pairs=pairs), tuple(notes)

@@ -90,7 +90,8 @@ def score_cases(
     elif pred is None or gt is None:
         raise UsageError("give PRED and GT (folders or files), or --pairs manifest.csv")
     else:
-        pairing = pair_cases(os.fspath(pred), os.fspath(gt), opts.pattern)
+        pairing = pair_cases(os.fspath(pred), os.fspath(gt), opts.pattern, opts.layout)
+    pairing, notes = _tables(pairing, opts)
     todo, failures, skipped = _apply_missing(pairing.pairs, opts)
     if on_pairing:
         on_pairing(pairing, len(todo))  # the cases that will be scored: a progress bar's total
@@ -114,6 +115,24 @@ def score_cases(
         resumed=reused,
         finished=len(outcomes),
         total=len(todo),
+        notes=notes,
+    )
+
+
+def _tables(pairing: Pairing, opts: ScoreOptions) -> tuple[Pairing, tuple[str, ...]]:
+    """The label tables given are read once here (a bad one stops the run, exit 2); for a side
+    without one, each case's table found beside its files."""
+    from dicecli.io.label_table import read_table
+    from dicecli.pairing import with_found_tables
+
+    for table in (opts.label_table, opts.ref_label_table, opts.pred_label_table):
+        if table is not None:
+            read_table(table)
+    find = opts.find_label_tables and opts.label_table is None
+    return with_found_tables(
+        pairing,
+        find_pred=find and not opts.pred_label_table,
+        find_gt=find and not opts.ref_label_table,
     )
 
 
@@ -241,6 +260,51 @@ def _nothing_to_score(pred: Any, gt: Any, pairs: Any, pairing: Pairing) -> str:
     )
 
 
+def _one_sided(cases: Any) -> tuple[str, ...]:
+    """One warning per side naming the structures that side lacks in some cases: scored there
+    as an empty mask (a missed or an invented structure), which the rows say (``absent``)."""
+    out = []
+    for side in ("prediction", "reference"):
+        rows = cases[cases["absent"] == side]
+        if rows.empty:
+            continue
+        counts = rows.groupby("label", sort=False)["case"].nunique()
+        listed = ", ".join(f"{label} ({n} case{'s' * (n != 1)})" for label, n in counts.items())
+        example = str(counts.index[0]).replace(" ", "_")
+        out.append(
+            f"the {side} names no structure {listed}: scored as an empty {side} mask there; if "
+            f"it names it otherwise, pair the two names with --labels {example}={example}"
+            "+OtherName"
+        )
+    return tuple(out)
+
+
+def _one_kind(
+    tallies: list[CaseTally], failures: list[CaseFailure], discovered: bool
+) -> tuple[list[CaseTally], list[CaseFailure]]:
+    """A run's rows are structures by name or label values, not both: where some cases name
+    their structures and the regions are discovered, a case of two label maps that name
+    nothing cannot be scored by name."""
+    named = [t for t in tallies if t.matches]
+    if not discovered or not named or len(named) == len(tallies):
+        return tallies, failures
+    example = named[0]
+    unnamed = [
+        CaseFailure(
+            t.case,
+            t.pred_path,
+            t.gt_path,
+            "MaskReadError",
+            f"case {t.case}: {t.pred_path} and {t.gt_path} name no structures, but the other "
+            f"cases do (case {example.case}: {example.gt_path}); pass --label-table naming "
+            "their values, or score them in a run of their own",
+        )
+        for t in tallies
+        if not t.matches
+    ]
+    return named, failures + unnamed
+
+
 def _result(
     tallies: list[CaseTally],
     failures: list[CaseFailure],
@@ -249,13 +313,16 @@ def _result(
     skipped: tuple[str, ...],
     backend: str,
 ) -> RunResult:
-    from dicecli.aggregate import case_rows, lesion_rows, run_names, run_values, summarise
+    from dicecli.aggregate import case_rows, lesion_rows, run_values, summarise
     from dicecli.options import parse_options
     from dicecli.regions import scored_regions
 
-    present, names = run_values(tallies), run_names(tallies)
-    regions = scored_regions(opts, parse_options(opts), present=present, names=names)
+    parsed = parse_options(opts)
+    tallies, failures = _one_kind(tallies, failures, parsed.regions is None)
+    matches = [m for t in tallies for m in t.matches]
+    regions = scored_regions(opts, parsed, present=run_values(tallies), matches=matches)
     cases = case_rows(tallies, regions, opts)
+    one_sided = _one_sided(cases)
     return RunResult(
         cases=cases,
         summary=summarise(cases, regions, opts.ci_resamples),
@@ -263,7 +330,7 @@ def _result(
         regions=regions,
         options=opts,
         backend=backend,
-        warnings=tuple(w for t in tallies for w in t.warnings),
+        warnings=tuple(w for t in tallies for w in t.warnings) + one_sided,
         skipped=skipped,
         unmatched_predictions=pairing.unmatched_predictions,
         spacings={t.case: t.spacing for t in tallies},

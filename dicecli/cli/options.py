@@ -18,8 +18,9 @@ _SCORE_OPTIONS: list[F] = [
         "--labels",
         type=Checked("dicecli.labels.parse_labels"),
         metavar="SPEC",
-        help="Labels to score: 1,2,3 | liver=1,tumor=2 | whole_tumor=1+2+4. "
-        "Default: every non-zero label present in the run.",
+        help="Labels to score: 1,2,3 | liver=1,tumor=2 | whole_tumor=1+2+4 | by name "
+        "liver=Liver. Default: every structure the masks name (matched by name), else every "
+        "non-zero label present in the run.",
     ),
     click.option("--include-background", is_flag=True, help="Also score label 0."),
     click.option(
@@ -32,7 +33,51 @@ _SCORE_OPTIONS: list[F] = [
         "--threshold",
         type=float,
         metavar="T",
-        help="Binarise predictions (and float references) as value > T.",
+        help="Binarise the prediction (and floating-point references) as value > T; integer "
+        "references keep their labels (--binarize makes both sides binary).",
+    ),
+    click.option(
+        "--binarize",
+        is_flag=True,
+        help="Any non-zero voxel is foreground, on both sides: instance maps, 0/255 against "
+        "0/1, a multilabel map against a whole-organ mask.",
+    ),
+    click.option(
+        "--label-table",
+        type=click.Path(exists=True, dir_okay=False),
+        metavar="FILE",
+        help="Names of the label maps' values, both sides: nnU-Net dataset.json, BIDS "
+        "dseg.tsv, ITK-SNAP labels, FreeSurferColorLUT.txt, or a JSON object value -> name. "
+        "Default: a dataset.json or *_dseg.tsv found beside the data.",
+    ),
+    click.option(
+        "--ref-label-table",
+        type=click.Path(exists=True, dir_okay=False),
+        metavar="FILE",
+        help="Names of the reference label maps' values (when the two sides differ).",
+    ),
+    click.option(
+        "--pred-label-table",
+        type=click.Path(exists=True, dir_okay=False),
+        metavar="FILE",
+        help="Names of the prediction label maps' values (when the two sides differ).",
+    ),
+    click.option(
+        "--find-label-tables/--no-find-label-tables",
+        default=True,
+        show_default=True,
+        help="Name label maps by a dataset.json (in their folder or its parent) or *_dseg.tsv "
+        "found beside them, and say so on stderr.",
+    ),
+    click.option(
+        "--layout",
+        type=click.Choice(["auto", "cases", "structures"]),
+        default="auto",
+        show_default=True,
+        help="auto: two folders are folders of cases (each a file, a DICOM series or a folder "
+        "of per-structure masks), a folder against a file is that case's structure folder; "
+        "structures: PRED and GT are one case, folders of per-structure masks; cases: folders "
+        "are folders of cases.",
     ),
     click.option("--soft", is_flag=True, help="Soft Dice on probability maps (no threshold)."),
     click.option(

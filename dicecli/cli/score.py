@@ -49,8 +49,9 @@ def _options(f: Any) -> Any:
 @click.command(cls=FormatsCommand)
 @_options
 def score(**params: Any) -> None:
-    """Score predictions in PRED against references in GT (folders paired by case id, two
-    files, or two DICOM series folders).
+    """Score predictions in PRED against references in GT (folders paired by case id, or two
+    masks: files, DICOM series folders or folders of per-structure masks). Structures are
+    matched by name where the masks name them, else by label value.
 
     Exit codes: 0 scored and every gate passed; 1 a gate failed; 2 usage error; 3 input error (the
     other cases are still written); 4 GPU requested but unusable; 5 no cases found.
@@ -247,6 +248,8 @@ def _report_pairing(pairing: Any) -> None:
 
 
 def _report_problems(result: RunResult, debug: bool) -> None:
+    for text in result.notes:
+        click.echo(f"note: {text}", err=True)
     for text in result.warnings:
         click.echo(f"warning: {text}", err=True)
     for case in result.skipped:

@@ -8,6 +8,7 @@ follow the ``empty`` policy. Laplace smoothing ``smooth`` s gives Dice = (2TP+s)
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -18,16 +19,25 @@ from dicecli.models import Counts, EmptyPolicy, JointHistogram, Region, SoftTall
 def region_counts(tally: Tally, region: Region, ignore: int | None = None) -> Counts:
     """TP/FP/FN/TN of ``region`` (a union of label values); reference voxels equal to ``ignore``
     are left out of every count."""
-    values = np.asarray(region.values, dtype=np.int64)
+    return match_counts(tally, region.values, region.values, ignore)
+
+
+def match_counts(
+    tally: Tally, ref: Sequence[int], pred: Sequence[int], ignore: int | None = None
+) -> Counts:
+    """TP/FP/FN/TN of a structure that is the reference values ``ref`` and the prediction
+    values ``pred`` (a structure matched by name may have other numbers on each side); for a
+    soft tally, ``ref`` alone. Reference voxels equal to ``ignore`` are left out."""
+    values = np.asarray(ref, dtype=np.int64)
     if isinstance(tally, JointHistogram):
         keep = tally.ref_values != ignore if ignore is not None else slice(None)
         g, p, c = tally.ref_values[keep], tally.pred_values[keep], tally.counts[keep]
-        in_g, in_p = np.isin(g, values), np.isin(p, values)
+        in_g, in_p = np.isin(g, values), np.isin(p, np.asarray(pred, dtype=np.int64))
         n = int(c.sum())
         tp = int(c[in_g & in_p].sum())
-        ref = int(c[in_g].sum())
-        pred = int(c[in_p].sum())
-        return Counts(tp, pred - tp, ref - tp, n - ref - pred + tp)
+        in_ref = int(c[in_g].sum())
+        in_pred = int(c[in_p].sum())
+        return Counts(tp, in_pred - tp, in_ref - tp, n - in_ref - in_pred + tp)
     return _soft_counts(tally, values, ignore)
 
 

@@ -210,31 +210,35 @@ def surface_metrics(
 def region_surfaces(
     ref: np.ndarray,
     pred: np.ndarray,
-    regions: Any,
+    matches: Any,
     spacing: tuple[float, ...],
     percentile: float,
     tolerance: Any,
     ignore: int | None = None,
 ) -> dict[str, SurfaceStats]:
-    """Surface statistics of each region (``Region``; ``tolerance(region)`` gives its NSD
-    tolerance); reference voxels equal to ``ignore`` are left out of both masks."""
-    if not any(0 in region.values for region in regions):
+    """Surface statistics of each structure of two label maps (``Match``: its values on each
+    side; ``tolerance(match)`` gives its NSD tolerance); reference voxels equal to ``ignore``
+    are left out of both masks."""
+    if not any(0 in m.ref or 0 in m.pred for m in matches):
         # every region lies inside the foreground: compare labels only in its bounding box
         box = crop_box(ref != 0, pred != 0)
         if box is not None:
             ref, pred = ref[box], pred[box]
     keep = ref != ignore if ignore is not None else None
     out = {}
-    for region in regions:
-        r, p = member(ref, region.values), member(pred, region.values)
+    for match in matches:
+        r, p = member(ref, match.ref), member(pred, match.pred)
         if keep is not None:
             r &= keep
             p &= keep
-        out[region.spec] = surface_stats(r, p, spacing, percentile, tolerance(region))
+        out[match.key] = surface_stats(r, p, spacing, percentile, tolerance(match))
     return out
 
 
 def member(labels: np.ndarray, values: tuple[int, ...]) -> np.ndarray:
+    """Voxels holding any of ``values`` (none for no values)."""
+    if not values:
+        return np.zeros(labels.shape, dtype=bool)
     mask = labels == values[0]
     for v in values[1:]:
         mask |= labels == v

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dicecli.models.core import (
     EMPTY_VALUE,
+    PARTIAL_GRIDS,
     SEG_OWN_GRID,
+    SLICER_GRID,
+    Absent,
     CaseFailure,
     CasePair,
     CaseTally,
@@ -19,8 +22,10 @@ from dicecli.models.core import (
     GeometryPolicy,
     Hd95Mode,
     JointHistogram,
+    LayoutPolicy,
     LesionSettings,
     Mask,
+    Match,
     MissingPolicy,
     ParsedOptions,
     ReadOptions,
@@ -28,7 +33,9 @@ from dicecli.models.core import (
     ScoreOptions,
     Segment,
     SoftTally,
+    Structure,
     Tally,
+    structure_key,
 )
 from dicecli.models.run import (
     CaseJob,
@@ -49,7 +56,10 @@ from dicecli.models.run import (
 
 __all__ = [
     "EMPTY_VALUE",
+    "PARTIAL_GRIDS",
     "SEG_OWN_GRID",
+    "SLICER_GRID",
+    "Absent",
     "CaseFailure",
     "CaseJob",
     "CasePair",
@@ -68,8 +78,10 @@ __all__ = [
     "HtmlOptions",
     "JointHistogram",
     "LabelComparison",
+    "LayoutPolicy",
     "LesionSettings",
     "Mask",
+    "Match",
     "MissingPolicy",
     "Outcome",
     "ParsedOptions",
@@ -81,6 +93,8 @@ __all__ = [
     "ScoreOptions",
     "Segment",
     "SoftTally",
+    "Structure",
     "Tally",
     "WorseRule",
+    "structure_key",
 ]

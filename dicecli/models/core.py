@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -18,11 +19,30 @@ MissingPolicy = Literal["error", "zero", "skip"]
 GeometryPolicy = Literal["strict", "warn", "ignore", "resample"]
 DevicePolicy = Literal["auto", "cpu", "gpu"]
 Hd95Mode = Literal["max", "pooled"]
+LayoutPolicy = Literal["auto", "cases", "structures"]
+#: Which side lacks a structure: its table has no structure of that name.
+Absent = Literal["", "reference", "prediction", "both"]
+
+_SEPARATORS = re.compile(r"[\s_\-]+")
+
+
+def structure_key(name: str) -> str:
+    """How structure names are compared: case- and separator-insensitive (``Kidney_Left``,
+    ``kidney left`` and ``kidney-left`` are one structure).
+
+    >>> structure_key(" Kidney_Left ")
+    'kidney left'
+    """
+    return _SEPARATORS.sub(" ", name.casefold()).strip()
 
 
 #: ``Mask.grid`` of a DICOM SEG read without its image series: the frames' own geometry, which
 #: may cover only some slices of the scan; such a grid may be embedded in a larger one.
 SEG_OWN_GRID = "the SEG's own frames (plane positions, orientation, pixel spacing)"
+#: ``Mask.grid`` of a 3D Slicer segmentation, which Slicer crops to its segments' extent.
+SLICER_GRID = "the segmentation's own extent (3D Slicer crops it to its segments)"
+#: Grids that may cover part of the scan and be embedded in a larger one of the same lattice.
+PARTIAL_GRIDS = frozenset({SEG_OWN_GRID, SLICER_GRID})
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +53,15 @@ class Segment:
     number: int
     label: str
     array: npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class Structure:
+    """One named structure of a label map: its name and the label values whose union it is
+    (one value, or several for a region of an nnU-Net ``dataset.json``)."""
+
+    name: str
+    values: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +87,19 @@ class Mask:
     grid: str = ""
     #: False for formats without spacing or position (PNG): never compared by geometry
     has_geometry: bool = True
+    #: the names of a label map's values (3D Slicer header keys, a per-structure folder, a label
+    #: table); empty when the file does not name them. Segments carry their own names.
+    structures: tuple[Structure, ...] = ()
+    #: whether the values or segment numbers mean something outside this file (False for a
+    #: per-structure folder, whose values only number its files): never matched by number
+    numbered: bool = True
+    #: where the names came from (a label table's path, "file names"...), for messages
+    named_by: str = ""
+
+    @property
+    def named(self) -> bool:
+        """Whether the mask names its structures (segments, or a table of its values)."""
+        return bool(self.segments or self.structures)
 
     @property
     def ndim(self) -> int:
@@ -76,6 +118,24 @@ class Region:
     @property
     def spec(self) -> str:
         return "+".join([*(str(v) for v in self.values), *self.names])
+
+    @property
+    def key(self) -> str:
+        """What identifies the region's per-case results: its values and normalised names."""
+        return "+".join([*(str(v) for v in self.values), *map(structure_key, self.names)])
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One scored structure of one case, resolved on each side: label values of a label map or
+    segment numbers of a SEG/RTSTRUCT/Slicer file (empty where that side lacks it: ``absent``).
+    ``key`` is the run's region key (``Region.key``)."""
+
+    key: str
+    name: str
+    ref: tuple[int, ...]
+    pred: tuple[int, ...]
+    absent: Absent = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +184,9 @@ class CasePair:
     case: str
     pred: str | None
     gt: str
+    #: label tables found beside the data (``*_dseg.tsv``, ``dataset.json``) for each side
+    pred_table: str | None = None
+    gt_table: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,10 +202,11 @@ class CaseTally:
     #: surface statistics per region spec ("1", "1+2+4") when surface metrics were asked for
     surfaces: Mapping[str, Any] = field(default_factory=dict)
     spacing: tuple[float, ...] = ()
-    #: SEG/RTSTRUCT references: a binary joint histogram per region spec
-    region_tallies: Mapping[str, JointHistogram] = field(default_factory=dict)
-    #: segment number -> segment label of a SEG/RTSTRUCT reference
-    label_names: Mapping[int, str] = field(default_factory=dict)
+    #: confusion counts per region key, for the structures matched in the worker
+    counts: Mapping[str, Counts] = field(default_factory=dict)
+    #: the structures matched by name (or segment number) in this case; empty when the case's
+    #: regions are label values (two label maps that name nothing)
+    matches: tuple[Match, ...] = ()
     #: PatientID, StudyInstanceUID, SeriesInstanceUID of DICOM inputs
     meta: Mapping[str, str] = field(default_factory=dict)
     #: lesion-wise results (``metrics.lesions.LesionResult``) per region spec, with --lesions
@@ -192,6 +256,12 @@ class ScoreOptions:
     lesion_match: str = "iou:0.5"
     lesion_dilation: int = 0
     lesion_missed_distance: float = 374.0
+    label_table: str | None = None
+    pred_label_table: str | None = None
+    ref_label_table: str | None = None
+    find_label_tables: bool = True
+    binarize: bool = False
+    layout: LayoutPolicy = "auto"
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,9 +311,10 @@ class ParsedOptions:
     #: the ``--lesion-*`` options, with ``--lesions``
     lesions: LesionSettings | None
 
-    def nsd_tolerance(self, region: Region) -> float:
-        """A region's NSD tolerance (mm): its own (by name or value spec), else the default;
-        NaN when neither is given."""
-        value = self.nsd_per_label.get(region.name, self.nsd_per_label.get(region.spec))
+    def nsd_tolerance(self, region: Region | Match) -> float:
+        """A structure's NSD tolerance (mm): its own (by name or key), else the default; NaN when
+        neither is given."""
+        key = region.key if isinstance(region, Match) else region.spec
+        value = self.nsd_per_label.get(region.name, self.nsd_per_label.get(key))
         value = self.nsd_default if value is None else value
         return float("nan") if value is None else value

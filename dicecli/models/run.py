@@ -196,6 +196,9 @@ class RunResult:
     resumed: int = 0
     finished: int = 0
     total: int = 0
+    #: what the run found out by itself and says on stderr ("note: ..."): label tables found
+    #: beside the data
+    notes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -25,6 +25,14 @@ _SUMMARY_HEADERS = (
 )
 
 
+#: The ``empty`` cell of a structure that one side does not name at all.
+ABSENT = {
+    "prediction": "not in prediction",
+    "reference": "not in reference",
+    "both": "named by neither",
+}
+
+
 def num(value: Any, digits: int = 4) -> str:
     """A metric as text; NaN (undefined, e.g. both masks empty) shows as ``nan``."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -71,7 +79,7 @@ def case_cells(result: RunResult) -> list[list[str]]:
                 ),
                 _ml(float(r["pred_volume_ml"])),
                 _ml(float(r["ref_volume_ml"])),
-                str(r["empty"]),
+                ABSENT.get(str(r.get("absent") or ""), str(r["empty"])),
             ]
         )
     return rows

@@ -32,6 +32,8 @@ class JsonReport(TypedDict):
     summary: list[dict[str, Any]]
     errors: list[dict[str, Any]]
     warnings: list[str]
+    #: what the run found by itself (label tables beside the data)
+    notes: list[str]
     skipped: list[str]
     unmatched_predictions: list[str]
     settings: dict[str, dict[str, Any]]
@@ -53,6 +55,7 @@ def build_report(result: RunResult) -> JsonReport:
         "summary": _records(result.summary),
         "errors": [dataclasses.asdict(e) for e in result.errors],
         "warnings": list(result.warnings),
+        "notes": list(result.notes),
         "skipped": list(result.skipped),
         "unmatched_predictions": list(result.unmatched_predictions),
         "settings": result.settings,

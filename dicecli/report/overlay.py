@@ -84,10 +84,11 @@ def _masks(
     row: Any, region: Region, image_path: str | None, options: ScoreOptions
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The region in reference and prediction, and the image, all on the reference's grid --
-    through the pipeline the engine scores with (``pipeline.load_case``)."""
+    through the pipeline the engine scores with (``pipeline.load_case``), on the values or
+    segments the row was scored on (``ref_values``, ``pred_values``)."""
     from dicecli.geometry import align
     from dicecli.io import load_mask
-    from dicecli.models import CasePair
+    from dicecli.models import CasePair, Match
     from dicecli.options import parse_options
     from dicecli.pipeline import load_case, region_masks
 
@@ -95,7 +96,8 @@ def _masks(
     missing = str(row.pred_path).startswith("(missing")
     pair = CasePair(str(row.case), None if missing else str(row.pred_path), str(row.gt_path))
     case = load_case(pair, options, parsed)
-    _, (ref, pred) = next(region_masks(case, [region], options.ignore_label))
+    match = Match(region.key, region.name, _numbers(row.ref_values), _numbers(row.pred_values))
+    _, (ref, pred) = next(region_masks(case, [match], options.ignore_label))
     image = None
     if image_path:
         moved, _, _ = align(
@@ -103,6 +105,11 @@ def _masks(
         )
         image = moved.array if moved.array.shape == ref.shape else None
     return np.asarray(ref), np.asarray(pred), image
+
+
+def _numbers(text: Any) -> tuple[int, ...]:
+    """``1+2+4`` -> (1, 2, 4); blank (the side lacks the structure) -> ()."""
+    return tuple(int(v) for v in str(text).split("+") if v.strip().lstrip("-").isdigit())
 
 
 def _zoom_box(mask: np.ndarray, margin: int = 8, smallest: int = 48) -> tuple[slice, ...]:

@@ -153,7 +153,14 @@ def test_describe_mask(tmp_path):
     vol[0, 0, 0] = 7
     d = dicecli.describe_mask(write_nifti(str(tmp_path / "a.nii.gz"), vol, (2.0, 2.0, 5.0)))
     assert d["shape"] == (4, 5, 2)
-    assert d["labels"][1] == {"value": 7, "name": "", "voxels": 1, "volume_ml": pytest.approx(0.02)}
+    assert d["labels"][1] == {
+        "value": 7,
+        "name": "",
+        "voxels": 1,
+        "volume_ml": pytest.approx(0.02),
+        "note": "",
+    }
+    assert not d["image_like"]
     assert d["orientation"] == "RAS"
 
 

@@ -35,10 +35,18 @@ def test_folders_pair_by_case_id_with_unmatched_on_both_sides(tmp_path):
 
 
 def test_formats_may_differ_between_sides_and_nested_suffix_is_kept(tmp_path):
-    pred = touch(tmp_path / "pred", "case.seg.nii.gz")
+    pred = touch(tmp_path / "pred", "case.seg.nii.gz", "sub-01_dseg.nii.gz")
+    gt = touch(tmp_path / "gt", "case.seg.nii.gz", "sub-01.nii.gz")
+    pairs = {p.case: p for p in pair_cases(pred, gt).pairs}
+    assert set(pairs) == {"case.seg", "sub-01"}  # an unknown inner suffix stays in the id
+    assert pairs["sub-01"].pred.endswith("sub-01_dseg.nii.gz")  # BIDS _dseg is one suffix
+
+
+def test_slicer_seg_nrrd_pairs_with_its_nifti(tmp_path):
+    pred = touch(tmp_path / "pred", "case.nii.gz")
     gt = touch(tmp_path / "gt", "case.seg.nrrd")
     (pair,) = pair_cases(pred, gt).pairs
-    assert pair.case == "case.seg"
+    assert pair.case == "case"
 
 
 def test_duplicate_case_ids_are_that_cases_conflict(tmp_path):
@@ -90,11 +98,20 @@ def test_two_files_are_one_case(tmp_path):
     assert pair.case == "g"
 
 
-def test_file_against_folder_is_an_error(tmp_path):
-    folder = touch(tmp_path / "gt", "a.png")
-    touch(tmp_path, "p.png")
+def test_file_against_a_structure_folder_is_one_case(tmp_path):
+    folder = touch(tmp_path / "gt" / "case7", "liver.nii.gz", "spleen.nii.gz", "notes.json")
+    touch(tmp_path, "case7.nii.gz")
+    (pair,) = pair_cases(str(tmp_path / "case7.nii.gz"), folder).pairs
+    assert (pair.case, pair.gt) == ("case7", folder)
     with pytest.raises(PairingError, match="not one of each"):
-        pair_cases(str(tmp_path / "p.png"), folder)
+        pair_cases(str(tmp_path / "case7.nii.gz"), folder, layout="cases")
+
+
+def test_file_against_a_folder_of_case_folders_is_an_error(tmp_path):
+    touch(tmp_path / "gt" / "case7", "liver.nii.gz")
+    touch(tmp_path, "case7.nii.gz")
+    with pytest.raises(PairingError, match="not one of each"):
+        pair_cases(str(tmp_path / "case7.nii.gz"), str(tmp_path / "gt"))
 
 
 def test_missing_path(tmp_path):

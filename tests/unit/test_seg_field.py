@@ -81,7 +81,7 @@ def test_seg_without_spatial_locations_preserved_is_placed_by_plane_position(stu
     for i in range(2):
         np.testing.assert_array_equal(mask.segments[i].array, segments[..., i])
     gt = label_nifti(tmp_path / "gt.nii.gz", segments[..., 0])
-    result = dicecli.score_pair(seg, gt)
+    result = dicecli.score_pair(seg, gt, labels="Liver=1")
     assert result.cases.set_index("label").loc["Liver", "dice"] == 1.0
 
 

@@ -91,9 +91,16 @@ def test_labels_by_segment_name_case_insensitive_and_unknown_names(study, tmp_pa
     seg = write_seg(str(folder / "seg.dcm"), str(folder / "ct"), segments, ["Liver", "Tumor"])
     labels = segments[..., 1].astype(np.uint8) * 2
     pred = nifti_like_series(str(tmp_path / "pred.nii.gz"), labels)
-    result = dicecli.score_pair(pred, seg, labels="tumour=tUMOR")
+    # the label map holds only value 2, the SEG numbers Liver 1 and Tumor 2: not matched by a
+    # guess; a table naming the label map's value (or the number, --labels tumour=2) does it
+    with pytest.raises(MaskReadError, match=r"names nothing \(values 2\).*--pred-label-table"):
+        dicecli.score_pair(pred, seg, labels="tumour=tUMOR")
+    table = tmp_path / "pred_labels.json"
+    table.write_text('{"2": "tumor"}')
+    result = dicecli.score_pair(pred, seg, labels="tumour=tUMOR", pred_label_table=str(table))
     assert result.cases.dice.iloc[0] == 1.0
-    with pytest.raises(MaskReadError, match=r"no segment named 'Spleen'.*Liver \(1\), Tumor \(2\)"):
+    assert dicecli.score_pair(pred, seg, labels="tumour=2").cases.dice.iloc[0] == 1.0
+    with pytest.raises(MaskReadError, match=r"no structure named 'Spleen'.*Liver, Tumor"):
         dicecli.score_pair(pred, seg, labels="spleen=Spleen")
 
 
@@ -172,7 +179,7 @@ def test_rtstruct_with_a_hole_rasterises_exactly(study, tmp_path):
     np.testing.assert_array_equal(wedge[:, :, 4], brute_even_odd([odd], SHAPE[:2]))
     assert not wedge[:, :, :4].any()
     pred = nifti_like_series(str(tmp_path / "ring.nii.gz"), expected.astype(np.uint8))
-    result = dicecli.score_pair(pred, rs, labels="ring=Ring")
+    result = dicecli.score_pair(pred, rs, labels="ring=1")  # ROI number 1 is the label map's 1
     assert result.cases.dice.iloc[0] == 1.0
 
 
@@ -195,13 +202,18 @@ def test_cli_seg_case_exit_3_and_dicom_columns(study, tmp_path, runner):
     write_seg(str(folder / "seg.dcm"), str(folder / "ct"), segments, ["Liver", "Tumor"])
     labels = segments[..., 0].astype(np.uint8)
     pred = nifti_like_series(str(tmp_path / "pred.nii.gz"), labels)
-    ok = runner.invoke(cli, ["score", pred, str(folder / "seg.dcm"), "--format", "csv"])
+    seg = str(folder / "seg.dcm")
+    ok = runner.invoke(cli, ["score", pred, seg, "--format", "csv", "--labels", "liver=1"])
     assert ok.exit_code == 0, ok.output
     header = ok.stdout.splitlines()[0].split(",")
     assert header[-3:] == ["patient_id", "study_uid", "series_uid"]
-    bad = runner.invoke(cli, ["score", pred, str(folder / "seg.dcm"), "--labels", "x=Spleen"])
+    bad = runner.invoke(cli, ["score", pred, seg, "--labels", "x=Spleen"])
     assert bad.exit_code == 3
-    assert "no segment named 'Spleen'" in bad.stderr
+    assert "no structure named 'Spleen'" in bad.stderr
+    # the label map holds 1 only, the SEG has Liver 1 and Tumor 2 (both non-empty): refused
+    guess = runner.invoke(cli, ["score", pred, seg])
+    assert guess.exit_code == 3
+    assert "names nothing (values 1)" in guess.stderr
 
 
 def test_geometry_resample_is_explicit(tmp_path):
