@@ -389,6 +389,60 @@ def make_lesions(root: str) -> None:
         write_nifti(os.path.join(root, "pred", name), pred, spacing)
 
 
+#: A few of TotalSegmentator's classes, with the values of its class map (map_to_binary.py).
+TOTALSEG = {
+    "spleen": 1,
+    "kidney_right": 2,
+    "kidney_left": 3,
+    "gallbladder": 4,
+    "liver": 5,
+    "stomach": 6,
+    "pancreas": 7,
+    "aorta": 52,
+}
+
+
+def make_totalseg(root: str) -> None:
+    """Two CT cases at 1.5 mm: TotalSegmentator's default output (pred/s0001/, one binary NIfTI
+    per structure, empty files for structures it did not find, statistics.json and a preview
+    PNG beside them) against the reference label maps (gt/s0001.nii.gz) in TotalSegmentator's
+    own values, named by an nnU-Net dataset.json beside them that also defines a region."""
+    import json
+
+    from PIL import Image
+
+    rng = np.random.default_rng(16)
+    spacing = (1.5, 1.5, 1.5)
+    centres = [(44, 22, 20), (22, 34, 14), (42, 34, 14), (30, 12, 18), (18, 20, 20), (40, 14, 24),
+               (32, 26, 18), (32, 36, 20)]  # fmt: skip
+    radii = [(6, 5, 5), (4, 4, 6), (4, 4, 6), (3, 2, 2), (10, 9, 8), (7, 5, 4), (6, 2, 2),
+             (2, 2, 12)]  # fmt: skip
+    values = list(TOTALSEG.values())
+    for sub in ("gt", "pred"):
+        os.makedirs(os.path.join(root, sub), exist_ok=True)
+    for i in (1, 2):
+        ordinal = organs((56, 48, 40), rng, centres, radii)
+        gt = np.zeros_like(ordinal)
+        for k, value in enumerate(values, start=1):
+            gt[ordinal == k] = value
+        pred = imperfect(gt, rng, drop=TOTALSEG["gallbladder"] if i == 2 else None)
+        case = f"s{i:04d}"
+        write_nifti(os.path.join(root, "gt", f"{case}.nii.gz"), gt, spacing)
+        folder = os.path.join(root, "pred", case)
+        os.makedirs(folder, exist_ok=True)
+        for name, value in TOTALSEG.items():
+            write_nifti(os.path.join(folder, f"{name}.nii.gz"), (pred == value).astype(np.uint8),
+                        spacing)  # fmt: skip
+        volumes = {n: float((pred == v).sum()) * 3.375 for n, v in TOTALSEG.items()}
+        with open(os.path.join(folder, "statistics.json"), "w", encoding="utf-8") as f:
+            json.dump({n: {"volume": v} for n, v in volumes.items()}, f, indent=4)
+        preview = (np.asarray(pred[:, :, 20]).T > 0).astype(np.uint8) * 255
+        Image.fromarray(preview).save(os.path.join(folder, "preview_total.png"))
+    table = {"background": 0, **TOTALSEG, "kidneys": [2, 3]}
+    with open(os.path.join(root, "gt", "dataset.json"), "w", encoding="utf-8") as f:
+        json.dump({"name": "abdomen CT, TotalSegmentator classes", "labels": table}, f, indent=1)
+
+
 def main(argv: Sequence[str]) -> None:
     makers = (
         ("png", make_png),
@@ -397,6 +451,7 @@ def main(argv: Sequence[str]) -> None:
         ("dicom-seg", make_dicom_seg),
         ("compare", make_compare),
         ("lesions", make_lesions),
+        ("totalseg", make_totalseg),
     )
     for name, make in makers:
         root = os.path.join(HERE, name)
