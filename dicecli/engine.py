@@ -246,14 +246,46 @@ def _run_pool(
     on_done: Callable[[Outcome], None] | None,
     stop: Callable[[], bool],
 ) -> list[Outcome]:
+    """The jobs on a pool of worker processes, in rounds: a worker that dies (a crash in a C
+    library, the out-of-memory killer) breaks its pool, and the jobs it took with it run again
+    in a fresh one; when a round finishes none, they run one by one, so that only the job that
+    kills its worker is lost (a ``WorkerDied`` failure) and every other case is scored."""
+    results: list[Outcome | None] = [None] * len(jobs)
+
+    def finished(i: int, outcome: Outcome) -> None:
+        results[i] = outcome
+        if on_done:
+            on_done(outcome)
+
+    todo, alone = list(range(len(jobs))), False
+    while todo and not stop():
+        broken = _pool_round(jobs, todo, 1 if alone else workers, finished, stop)
+        if alone and broken:  # one at a time: the first still unfinished killed its worker
+            culprit, *broken = broken
+            finished(culprit, _worker_died(jobs[culprit].pair))
+            alone = False
+        else:
+            alone = len(broken) == len(todo)  # no progress: isolate the culprit
+        todo = broken
+    return [r for r in results if r is not None]
+
+
+def _pool_round(
+    jobs: list[CaseJob],
+    todo: list[int],
+    workers: int,
+    finished: Callable[[int, Outcome], None],
+    stop: Callable[[], bool],
+) -> list[int]:
+    """One pool over the jobs ``todo``; the indices of those its broken pool took with it."""
     from concurrent.futures import FIRST_COMPLETED, wait
 
     context = _pool_context(jobs[0].options.device)
-    results: list[Outcome | None] = [None] * len(jobs)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures: dict[Future[Outcome], int] = {
-            pool.submit(score_case, job): i for i, job in enumerate(jobs)
-        }
+    broken: list[int] = []
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_quiet_worker
+    ) as pool:
+        futures: dict[Future[Outcome], int] = {pool.submit(score_case, jobs[i]): i for i in todo}
         pending = set(futures)
         while pending:
             done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
@@ -263,26 +295,35 @@ def _run_pool(
             for future in done:
                 if future.cancelled():
                     continue
-                i = futures[future]
-                results[i] = _result_of(future, jobs[i].pair)
-                if on_done:
-                    on_done(results[i])  # type: ignore[arg-type]
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    broken.append(futures[future])
+                    continue
+                finished(futures[future], outcome)
             pending = {f for f in pending if not f.cancelled()}
-    return [r for r in results if r is not None]
+    return sorted(broken)
 
 
-def _result_of(future: Future[Outcome], pair: CasePair) -> Outcome:
-    try:
-        return future.result()
-    except BrokenProcessPool:
-        return CaseFailure(
-            pair.case,
-            pair.pred,
-            pair.gt,
-            "WorkerDied",
-            f"case {pair.case}: the worker process died (out of memory?); "
-            "lower --jobs or --max-voxels",
-        )
+def _quiet_worker() -> None:
+    """Workers leave SIGINT and SIGTERM to the submitting process, which stops starting cases
+    and lets the running ones finish (a terminal's Ctrl-C and GNU ``timeout`` signal the whole
+    process group)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _worker_died(pair: CasePair) -> CaseFailure:
+    return CaseFailure(
+        pair.case,
+        pair.pred,
+        pair.gt,
+        "WorkerDied",
+        f"case {pair.case}: the worker process died reading or scoring it (a crash in a "
+        "library, or out of memory); lower --jobs or --max-voxels, or check its files",
+    )
 
 
 def _pool_context(device: DevicePolicy) -> Any:

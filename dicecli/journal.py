@@ -57,33 +57,52 @@ def input_state(path: str | None) -> list[int] | None:
 
 
 class Journal:
-    """Open with ``resume`` to reuse the cases already journalled; else start a new journal."""
+    """Open with ``resume`` to reuse the cases already journalled; else start a new journal.
+
+    The journal is owned by one run at a time: an exclusive OS lock (``flock``) is taken before
+    anything is read or truncated, held until ``close`` and released by the OS if the run dies;
+    a second run is refused with the owner's pid, host and start time (an ``owner`` line the
+    owner appends when it opens the journal).
+    """
 
     def __init__(self, path: str, options: ScoreOptions, resume: bool) -> None:
         self.path = path
         self.entries: dict[str, dict[str, Any]] = {}
         wanted = fingerprint(options)
-        if resume and os.path.exists(path):
-            self._read(wanted)
-            self.stream: IO[str] = open(path, "a", encoding="utf-8")  # noqa: SIM115 - held open
-        else:
-            folder = os.path.dirname(os.path.abspath(path))
+        folder = os.path.dirname(os.path.abspath(path))
+        try:
             os.makedirs(folder, exist_ok=True)
-            self.stream = open(path, "w", encoding="utf-8")  # noqa: SIM115 - held for the run
-            self._write({"journal": VERSION, "options": wanted})
+            # "a+": never truncated before the lock is ours; reads see the whole file
+            self.stream: IO[str] = open(path, "a+", encoding="utf-8", errors="replace")  # noqa: SIM115
+        except OSError as e:
+            raise UsageError(
+                f"--journal {path}: cannot open it ({e.strerror}); choose another path"
+            ) from e
+        try:
+            _lock(self.stream, path)
+            if resume and os.path.getsize(path) > 0:
+                self._read(wanted)
+            else:
+                self.stream.seek(0)
+                self.stream.truncate()
+                self._write({"journal": VERSION, "options": wanted})
+            self._write({"owner": _owner()})
+        except BaseException:
+            self.stream.close()
+            raise
 
     def _read(self, wanted: dict[str, Any]) -> None:
-        with open(self.path, encoding="utf-8") as f:
-            lines = [line for line in f if line.strip()]
+        self.stream.seek(0)
+        lines = [line for line in self.stream.read().splitlines() if line.strip("\0 \t")]
         try:
             head = json.loads(lines[0]) if lines else {}
         except json.JSONDecodeError:
             head = {}
-        if head.get("journal") != VERSION:
+        if not isinstance(head, dict) or head.get("journal") != VERSION:
+            found = head.get("journal") if isinstance(head, dict) else None
             what = (
-                f"written by another dicecli (journal version {head['journal']}, this one "
-                f"reads {VERSION})"
-                if isinstance(head.get("journal"), int)
+                f"written by another dicecli (journal version {found}, this one reads {VERSION})"
+                if isinstance(found, int)
                 else "not a dicecli journal"
             )
             raise UsageError(f"{self.path}: {what}; start a new journal (drop --resume)")
@@ -100,7 +119,8 @@ class Journal:
                 entry = json.loads(line)
             except json.JSONDecodeError:
                 continue  # a line cut short when the run was killed: that case is rescored
-            self.entries[entry["case"]] = entry
+            if isinstance(entry, dict) and isinstance(entry.get("case"), str):
+                self.entries[entry["case"]] = entry  # owner lines and damaged ones are passed
 
     def done(self, pair: CasePair) -> Any:
         """The journalled outcome of ``pair`` when its inputs are unchanged, else None."""
@@ -125,7 +145,61 @@ class Journal:
         self.stream.flush()
 
     def close(self) -> None:
-        self.stream.close()
+        self.stream.close()  # closing the file releases the lock
+
+
+def _owner() -> dict[str, Any]:
+    import datetime as dt
+    import socket
+    import sys
+
+    return {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "argv": sys.argv[1:],
+    }
+
+
+def _lock(stream: IO[str], path: str) -> None:
+    """Take the journal's exclusive lock or refuse, naming the run that holds it."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory locks; one run at a time
+        return
+    try:
+        fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = _last_owner(path)
+        who = (
+            f"pid {holder.get('pid')} on {holder.get('host')}, started {holder.get('started')}"
+            if holder
+            else "another process"
+        )
+        raise UsageError(
+            f"--journal {path} is in use by another dicecli run ({who}); wait for it to end, or "
+            "give this run a journal of its own"
+        ) from None
+    except OSError as e:  # a file system without locks: say so rather than risk two writers
+        raise UsageError(
+            f"--journal {path}: cannot lock it ({e.strerror}); put the journal on a local disk"
+        ) from e
+
+
+def _last_owner(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return {}
+    for line in reversed(lines):
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("owner"), dict):
+            return dict(entry["owner"])
+    return {}
 
 
 def _inputs(pair: CasePair) -> list[list[int] | None]:

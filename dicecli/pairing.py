@@ -24,6 +24,8 @@ class Pairing:
     pairs: tuple[CasePair, ...]
     unmatched_predictions: tuple[str, ...] = ()
     ignored: tuple[str, ...] = ()
+    #: entries that could not even be looked at (a symbolic link loop, no permission)
+    unreadable: tuple[str, ...] = ()
     #: case id -> why it cannot be scored (several files with that id); the case's error
     conflicts: Mapping[str, str] = field(default_factory=dict)
 
@@ -60,8 +62,8 @@ def pair_cases(
             f"{pred} and {gt}: give two folders of cases, or two masks (files, DICOM series "
             "folders or folders of per-structure masks), not one of each"
         )
-    pred_found, pred_ignored = find_cases(pred, regex)
-    gt_found, gt_ignored = find_cases(gt, regex)
+    pred_found, pred_ignored, pred_unreadable = _cases(pred, regex)
+    gt_found, gt_ignored, gt_unreadable = _cases(gt, regex)
     conflicts = {
         case: _duplicates(case, paths)
         for found in (pred_found, gt_found)
@@ -74,7 +76,10 @@ def pair_cases(
         if c not in conflicts
     )
     unmatched = tuple(p for c in sorted(set(pred_found) - set(gt_found)) for p in pred_found[c])
-    return Pairing(pairs, unmatched, pred_ignored + gt_ignored, conflicts)
+    unreadable = pred_unreadable + gt_unreadable
+    return Pairing(
+        pairs, unmatched, pred_ignored + gt_ignored, unreadable=unreadable, conflicts=conflicts
+    )
 
 
 def _duplicates(case: str, paths: list[str]) -> str:
@@ -122,7 +127,7 @@ def is_series_folder(path: str) -> bool:
 
     with os.scandir(path) as entries:
         for entry in entries:
-            if entry.name.startswith(".") or not entry.is_file():
+            if entry.name.startswith(".") or not _is_file(entry):
                 continue
             dicom = entry.name.lower().endswith((".dcm", ".dicom")) or (
                 format_suffix(entry.name) is None and is_dicom_file(entry.path)
@@ -151,16 +156,41 @@ def _case_of(path: str, regex: re.Pattern[str] | None) -> str | None:
     return match["case"] if match else None
 
 
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:  # a symbolic link loop, a file that went away: not a file to read here
+        return False
+
+
 def find_cases(
     folder: str, regex: re.Pattern[str] | None
 ) -> tuple[dict[str, list[str]], tuple[str, ...]]:
-    """Case id -> paths for every mask (or DICOM series folder) in ``folder`` (several paths
-    where ids collide), and the files skipped."""
+    """Case id -> paths for every mask (or DICOM series folder, or folder of per-structure
+    masks) in ``folder`` (several paths where ids collide), and the files skipped."""
+    found, ignored, unreadable = _cases(folder, regex)
+    return found, ignored + unreadable
+
+
+def _cases(
+    folder: str, regex: re.Pattern[str] | None
+) -> tuple[dict[str, list[str]], tuple[str, ...], tuple[str, ...]]:
+    """``find_cases``, with the entries that could not be looked at apart."""
     found: dict[str, list[str]] = {}
     ignored: list[str] = []
-    for name in sorted(os.listdir(folder)):
+    unreadable: list[str] = []
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError as e:
+        raise PairingError(f"{folder}: cannot list the folder ({e.strerror})") from e
+    for name in names:
         path = os.path.join(folder, name)
         if name.startswith("."):
+            continue
+        try:
+            os.stat(path)
+        except OSError:  # a symbolic link loop or to nothing, no permission
+            unreadable.append(path)
             continue
         if os.path.isdir(path):
             usable = is_series_folder(path) or is_structure_folder(path)
@@ -172,7 +202,7 @@ def find_cases(
                 ignored.append(path)
             continue
         found.setdefault(case, []).append(path)
-    return found, tuple(ignored)
+    return found, tuple(ignored), tuple(unreadable)
 
 
 def index_folder(

@@ -185,7 +185,9 @@ def _run(
         by_case = {p.case: p for p in todo}
 
         def done(outcome: Any) -> None:
-            if book is not None:
+            # a dead worker (killed, out of memory) says nothing about the case: rescored later
+            transient = isinstance(outcome, CaseFailure) and outcome.error == "WorkerDied"
+            if book is not None and not transient:
                 book.record(by_case[outcome.case], outcome)
             if on_case_done:
                 on_case_done(outcome)

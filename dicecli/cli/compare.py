@@ -96,15 +96,17 @@ def run_compare(
     from functools import partial
 
     from dicecli.api import compare_predictions
+    from dicecli.cli.delivery import check_targets, deliver, say_failures
     from dicecli.cli.score import ProgressBar
     from dicecli.compare import evaluate, parse_worse_rules
     from dicecli.errors import ExitCode, UsageError
     from dicecli.metrics.registry import metric
     from dicecli.options import make_options
-    from dicecli.report import compare_writer, format_for_path, write_atomic
+    from dicecli.report import compare_writer, format_for_path
 
     with error_funnel(debug):
         targets = [(path, format_for_path(path, compare=True)) for path in outputs]
+        check_targets(outputs)
         rules = parse_worse_rules(fail_if_worse)
         surface = metric(gate_metric).family == "surface"
         if rules and surface and options["metrics"] == "overlap":
@@ -127,11 +129,13 @@ def run_compare(
             click.echo(f"backend: {backend}; {len(result.names)} sets", err=True)
         if rules:
             result = replace(result, gate=evaluate(result.comparisons, gate_metric, rules, alpha))
-        compare_writer(fmt)(result, sys.stdout)
-        for path, target in targets:
-            write_atomic(path, partial(compare_writer(target), result))
+        failed = deliver(
+            partial(compare_writer(fmt), result),
+            [(path, partial(compare_writer(target), result)) for path, target in targets],
+        )
         _report(result, annotations, report_on_stdout=fmt in ("table", "markdown"))
-        if result.errors:
+        say_failures(failed)
+        if result.errors or failed:
             sys.exit(int(ExitCode.INPUT_ERROR))
         if result.gate is not None and not result.gate.passed:
             sys.exit(int(ExitCode.GATE_FAILED))

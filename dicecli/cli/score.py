@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from dicecli.cli.delivery import check_targets, deliver, say_failures
 from dicecli.cli.funnel import error_funnel
 from dicecli.cli.gating import append_step_summary, build_gate, gate_options, report_gate
 from dicecli.cli.interrupt import interrupt_guard
@@ -108,6 +109,7 @@ def run_score(
     with error_funnel(debug):
         targets = [(path, format_for_path(path)) for path in outputs]
         check_lesion_table(lesion_table, options["lesions"])
+        check_targets([*outputs, lesion_table])
         gate, baseline = build_gate(**gate_args)
         show = sys.stderr.isatty() if progress is None else progress
         start = time.perf_counter()
@@ -135,16 +137,24 @@ def run_score(
         result = replace(result, settings=resolved_settings(context), html=html)
         if gate.active or baseline is not None:
             result = apply_gate(result, gate, baseline)
-        _write(result, fmt, summary_only, targets)
-        if lesion_table:
-            write_lesion_table(result, lesion_table)
+        failed = _write(result, fmt, summary_only, targets, lesion_table)
         append_step_summary(result)
         _report_problems(result, debug)
         report_gate(result, annotations, report_on_stdout=fmt in ("table", "markdown"))
         if not result.complete:
             _report_interrupt(result, interrupt, journal)
             sys.exit(interrupt.exit_code)
+        say_failures(failed)
+        if result.cases.empty and not result.errors:  # nothing scored can pass no gate
+            click.echo(
+                f"error: no structure to score: every mask of the {result.finished} case(s) "
+                "is background only; pass --labels to score chosen labels anyway",
+                err=True,
+            )
+            sys.exit(int(ExitCode.NO_CASES))
         failed_gate = result.gate is not None and not result.gate.passed
+        if failed and not result.errors:
+            sys.exit(int(ExitCode.INPUT_ERROR))
         if result.errors:
             scored = result.cases["case"].nunique()
             click.echo(
@@ -177,17 +187,29 @@ GATE_ARGS = (
 )
 
 
-def _write(result: RunResult, fmt: str, summary_only: bool, targets: list[tuple[str, str]]) -> None:
-    from dicecli.report import write_file, writer
+def _write(
+    result: RunResult,
+    fmt: str,
+    summary_only: bool,
+    targets: list[tuple[str, str]],
+    lesion_table: str | None,
+) -> list[str]:
+    """stdout, every ``-o`` file and the lesion table, each on its own; the failures."""
+    from functools import partial
+
+    from dicecli.report import writer
     from dicecli.report.table import write_table
 
-    stdout = sys.stdout
-    if fmt == "table":
-        write_table(result, stdout, summary_only=summary_only)
-    else:
-        writer(fmt).write(result, stdout)
-    for path, target_fmt in targets:
-        write_file(result, path, target_fmt)
+    def to_stdout(stream: Any) -> None:
+        if fmt == "table":
+            write_table(result, stream, summary_only=summary_only)
+        else:
+            writer(fmt).write(result, stream)
+
+    files = [(path, partial(writer(target_fmt).write, result)) for path, target_fmt in targets]
+    if lesion_table:
+        files.append((lesion_table, partial(lesion_table_writer(lesion_table), result)))
+    return deliver(to_stdout, files)
 
 
 def _report_interrupt(result: RunResult, interrupt: Any, journal: str | None) -> None:
@@ -213,28 +235,35 @@ def check_lesion_table(path: str | None, lesions: bool) -> None:
         raise UsageError(f"--lesion-table {path}: write a .csv or .json file")
 
 
-def write_lesion_table(result: RunResult, path: str) -> None:
-    """The per-lesion table, atomically: CSV, or JSON records for a .json path."""
+def lesion_table_writer(path: str) -> Any:
+    """The per-lesion table's writer: CSV, or JSON records for a .json path."""
     import json
 
-    from dicecli.report import write_atomic
+    from dicecli.report.csv_ import write_frame
     from dicecli.report.json_ import _records
 
-    table = result.lesions
-    assert table is not None  # checked: --lesions is on
-    if path.lower().endswith(".json"):
-        write_atomic(path, lambda f: json.dump(_records(table), f, indent=2, allow_nan=False))
-    else:
-        write_atomic(path, lambda f: table.to_csv(f, index=False, lineterminator="\n"))
+    def write(result: RunResult, stream: Any) -> None:
+        table = result.lesions
+        assert table is not None  # checked: --lesions is on
+        if path.lower().endswith(".json"):
+            json.dump(_records(table), stream, indent=2, allow_nan=False)
+        else:
+            write_frame(table, stream)
+
+    return write
 
 
 def _report_pairing(pairing: Any) -> None:
-    for path in pairing.ignored:
-        click.echo(
-            f"warning: {path}: ignored (not a mask format dicecli reads, or "
-            "--pattern did not match)",
-            err=True,
-        )
+    """What pairing passed over, one line per kind (a folder of 10 000 notes is one line)."""
+    for paths, why in (
+        (pairing.ignored, "not a mask format dicecli reads, or --pattern did not match"),
+        (pairing.unreadable, "could not be read: a symbolic link loop or to nothing, or no "
+         "permission"),
+    ):  # fmt: skip
+        if paths:
+            shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+            what = "entry" if len(paths) == 1 else f"{len(paths)} entries"
+            click.echo(f"warning: {what} skipped ({why}): {shown}", err=True)
     for path in pairing.unmatched_predictions:
         click.echo(f"warning: {path}: prediction without a reference; not scored", err=True)
     missing = pairing.missing

@@ -57,6 +57,9 @@ def load_mask(path: str | os.PathLike[str], options: ReadOptions | None = None) 
         known = ", ".join(s for r in readers() for s in r.suffixes)
         raise UnsupportedFormatError(f"{path}: unknown mask format; use one of {known} or DICOM")
     mask = reader.read(path, options)
+    if mask.array.size == 0:  # a mask of no voxel scores nothing: no gate could fail on it
+        shape = "x".join(map(str, mask.array.shape))
+        raise MaskReadError(f"{path}: holds no voxels (shape {shape}); re-export it")
     return mask if reader.has_geometry else dataclasses.replace(mask, has_geometry=False)
 
 
@@ -111,7 +114,10 @@ def _has_dicom(folder: str) -> bool:
     except OSError:
         return False
     for entry in entries:
-        if entry.name.startswith(".") or not entry.is_file():
+        try:
+            if entry.name.startswith(".") or not entry.is_file():
+                continue
+        except OSError:  # a symbolic link loop: not a file of a series
             continue
         suffix = format_suffix(entry.name)
         if suffix in (".dcm", ".dicom") or (suffix is None and is_dicom_file(entry.path)):

@@ -59,20 +59,47 @@ def codecs() -> list[tuple[str, Codec]]:
     return [*found, ("zlib", gzip.decompress)]
 
 
-def gunzip(raw: bytes, expected: int | None = None) -> bytes | bytearray:
-    """Decompress a whole gzip file with the first installed codec whose output checks out.
+def gunzip(raw: bytes, expected: int) -> bytes | bytearray:
+    """The first ``expected`` bytes a gzip file inflates to (all of it, for a valid file), never
+    more: a stream that inflates further than its header promises (a decompression bomb) costs at
+    most ``expected`` bytes. Fewer bytes come back when the file is truncated.
 
-    A fast codec's output must match the size trailer (mod 2**32) and hold at least ``expected``
-    bytes: libdeflate reads only the first member of a multi-member file (bgzip) without a word.
-    Otherwise the standard library decides, and its error is raised when the data is bad.
+    When the size trailer says ``expected`` (mod 2**32), libdeflate decompresses in one call into
+    a buffer of that size (it fails rather than write past it) and checks the CRC. Otherwise --
+    several members (bgzip), trailing data, a wrong trailer, a codec's complaint -- zlib inflates
+    member by member up to ``expected`` bytes (the CRC of every member read to its end checked).
     """
     chain = codecs()
     trailer = int.from_bytes(raw[-4:], "little") if len(raw) >= 4 else -1
-    for _, decompress in chain[:-1]:
-        try:
-            out = decompress(raw)
-        except Exception:  # noqa: BLE001 - each codec has its own error types; try the next
-            continue
-        if len(out) % (1 << 32) == trailer and (expected is None or len(out) >= expected):
-            return out
-    return chain[-1][1](raw)
+    if trailer == expected % (1 << 32):
+        for name, decompress in chain[:-1]:
+            if name != "libdeflate":  # the others inflate all there is: no bound
+                continue
+            try:
+                out = decompress(raw)
+            except Exception:  # noqa: BLE001 - each codec has its own error types
+                break
+            if len(out) == expected:
+                return out
+            break
+    return bounded(raw, expected)
+
+
+def bounded(raw: bytes, limit: int) -> bytearray:
+    """zlib, member after member, stopping at ``limit`` bytes of output. A stream that goes on
+    beyond ``limit`` (a bomb, data appended) is left there; one that stops short of its own end
+    -- the last member cut before its CRC, even with every voxel in -- raises ``EOFError``."""
+    out = bytearray()
+    data = raw
+    while data and len(out) < limit:
+        member = zlib.decompressobj(wbits=31)
+        out += member.decompress(data, limit - len(out))
+        if not member.eof:
+            if len(out) >= limit and not member.decompress(member.unconsumed_tail, 1):
+                if not member.eof:
+                    raise EOFError("the gzip stream ends before its end (truncated)")
+            break  # the limit, or a truncated stream (the caller sees fewer bytes)
+        data = member.unused_data
+        if not data.strip(b"\0"):
+            break  # padding after the last member
+    return out

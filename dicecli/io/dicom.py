@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from dicecli.errors import MaskReadError, UnsupportedFormatError
+from dicecli.errors import DiceCliError, MaskReadError, UnsupportedFormatError, first_line
 from dicecli.io._limits import ReadOptions, check_voxels
 from dicecli.models import Mask
 
@@ -42,7 +42,32 @@ def read_series(
     path: str, options: ReadOptions, images_only: bool = False
 ) -> tuple[Mask, list[tuple[str, Any]]]:
     """The image series of a folder (or one file), and its headers sorted by position;
-    ``images_only`` passes over SEG and RTSTRUCT files kept beside the slices."""
+    ``images_only`` passes over SEG and RTSTRUCT files kept beside the slices. A header whose
+    values cannot be what DICOM says (a position of two numbers, text where a number goes)
+    is a one-line error naming the series."""
+    try:
+        return _read_series(path, options, images_only)
+    except DiceCliError:
+        raise
+    except (
+        AttributeError,
+        TypeError,
+        ValueError,
+        KeyError,
+        IndexError,
+        OverflowError,
+        NotImplementedError,
+        np.linalg.LinAlgError,
+    ) as e:
+        raise MaskReadError(
+            f"{path}: a malformed DICOM header ({type(e).__name__}: {first_line(e)}); "
+            "re-export the series"
+        ) from e
+
+
+def _read_series(
+    path: str, options: ReadOptions, images_only: bool
+) -> tuple[Mask, list[tuple[str, Any]]]:
     files = _series_files(path) if os.path.isdir(path) else [path]
     read = (_header(f, skip_non_images=images_only) for f in files)
     headers = [h for h in read if h is not None]
@@ -190,7 +215,7 @@ def _pixels(path: str, headers: list[tuple[str, Any]], rows: int, cols: int, fra
                     raise MaskReadError(
                         f"{file}: slice is {ds.Columns}x{ds.Rows} but the series is {cols}x{rows}"
                     )
-                pixels = _rescale(ds, ds.pixel_array)
+                pixels = _rescale(ds, _checked_pixels(file, ds, frames))
             if volume is None:
                 volume = np.empty((len(headers) * frames, rows, cols), dtype=pixels.dtype)
             volume[i * frames : (i + 1) * frames] = pixels.reshape(frames, rows, cols)
@@ -199,6 +224,33 @@ def _pixels(path: str, headers: list[tuple[str, Any]], rows: int, cols: int, fra
     except (RuntimeError, NotImplementedError, ValueError, AttributeError) as e:
         return _pixels_itk(path, [f for f, _ in headers], e)
     return volume
+
+
+def _checked_pixels(file: str, ds: Any, frames: int) -> Any:
+    """The slice's pixels, once its uncompressed pixel data holds what its header promises
+    (GDCM, the fallback for data pydicom refuses, would read the missing bytes from uninitialised
+    memory). Compressed data pydicom cannot decode raises for the SimpleITK fallback."""
+    if "PixelData" not in ds:
+        raise MaskReadError(f"{file}: DICOM slice without pixel data")
+    syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+    if syntax is not None and syntax.is_compressed:
+        return ds.pixel_array
+    bits = int(getattr(ds, "BitsAllocated", 0) or 0)
+    samples = int(getattr(ds, "SamplesPerPixel", 1) or 1)
+    if bits not in (1, 8, 16, 32, 64):
+        raise MaskReadError(f"{file}: BitsAllocated {bits} is not a pixel size DICOM defines")
+    pixels = int(ds.Rows) * int(ds.Columns) * frames * samples
+    expected = (pixels + 7) // 8 if bits == 1 else pixels * bits // 8
+    held = len(ds.PixelData)
+    if held < expected:
+        raise MaskReadError(
+            f"{file}: the pixel data holds {held} bytes but the header promises {expected} "
+            f"({ds.Columns}x{ds.Rows} x {frames} frame(s), {bits} bits); re-export the series"
+        )
+    try:
+        return ds.pixel_array
+    except (ValueError, AttributeError, TypeError) as e:
+        raise MaskReadError(f"{file}: the pixel data does not match its header ({e})") from e
 
 
 def _rescale(ds: Any, pixels: Any) -> Any:
@@ -213,13 +265,18 @@ def _rescale(ds: Any, pixels: Any) -> Any:
 def _pixels_itk(path: str, files: list[str], cause: Exception) -> Any:
     import SimpleITK as sitk
 
+    from dicecli.io._sitk import bad_data, itk_messages
+
     try:
-        image = sitk.ReadImage(files if len(files) > 1 else files[0])
+        with itk_messages() as messages:
+            image = sitk.ReadImage(files if len(files) > 1 else files[0])
     except RuntimeError as e:
         raise MaskReadError(
             f"{path}: DICOM pixel data could not be decoded ({cause}); install a decoder "
             "(pip install pylibjpeg pylibjpeg-libjpeg) or export uncompressed"
         ) from e
+    if bad_data(messages):
+        raise MaskReadError(f"{path}: DICOM pixel data could not be decoded ({bad_data(messages)})")
     array = sitk.GetArrayFromImage(image)
     return array if array.ndim == 3 else array[np.newaxis]
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from dicecli.errors import MaskReadError
+from dicecli.io._itk_headers import check_header
 from dicecli.io._limits import ReadOptions, check_voxels
 from dicecli.io._sitk import bad_data, itk_messages, notes, sitk_array, sitk_geometry
 from dicecli.models import Mask
@@ -15,6 +16,9 @@ from dicecli.models import Mask
 def read_itk(path: str, options: ReadOptions) -> Mask:
     import SimpleITK as sitk
 
+    claimed = check_header(path)  # a MetaImage or NRRD header SimpleITK would trust
+    if claimed is not None:
+        check_voxels(path, claimed, options)
     reader = sitk.ImageFileReader()
     reader.SetFileName(path)
     try:

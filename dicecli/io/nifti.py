@@ -26,9 +26,9 @@ def read_nifti(path: str, options: ReadOptions) -> Mask:
     try:
         mask = _read_fast(path, options)
         return mask if mask is not None else _read_nibabel(path, options)
-    except MaskReadError:
+    except (MaskReadError, UnsupportedFormatError):
         raise
-    except (OSError, EOFError, ValueError, zlib.error) as e:
+    except (OSError, EOFError, ValueError, OverflowError, zlib.error) as e:
         raise MaskReadError(
             f"{path}: not a readable NIfTI file ({first_line(e)}); re-export it or check the "
             "download"
@@ -37,24 +37,18 @@ def read_nifti(path: str, options: ReadOptions) -> Mask:
 
 def _read_fast(path: str, options: ReadOptions) -> Mask | None:
     """NIfTI-1 with a qform or sform, parsed without nibabel; None for anything else."""
+    gz = path.lower().endswith(".gz")
     with open(path, "rb") as f:
-        raw = f.read() if path.endswith(".gz") else f.read(352)
-    head = _gzip.peek(raw, 352) if path.endswith(".gz") else raw
+        raw = f.read() if gz else f.read(352)
+    head = _gzip.peek(raw, 352) if gz else raw
     header = _nifti1.parse(head)
     if header is None:
         return None
     shape = _squeeze(header.shape, path)
     check_voxels(path, shape, options)
-    if path.endswith(".gz"):
-        data: Any = _gzip.gunzip(raw, header.data_end)
-    elif os.path.getsize(path) >= header.data_end:
-        data = np.memmap(path, dtype=np.uint8, mode="r")
-    else:
-        data = b""
-    if len(data) < header.data_end:
-        raise _truncated(path, shape, header.dtype, len(data) - header.vox_offset)
-    count = math.prod(shape)
-    array = np.frombuffer(data, header.dtype, count, header.vox_offset).reshape(shape, order="F")
+    _nifti1.check_affine(header.affine, len(shape))
+    data = _data(path, raw, gz, header.data_end)
+    array = _voxels(data, header.dtype, header.offset, shape, path)
     if header.slope is not None and (header.slope != 1 or header.inter != 0):
         array = array * header.slope + header.inter
     spacing, origin, direction = from_ras_affine(header.affine, len(shape))
@@ -62,39 +56,60 @@ def _read_fast(path: str, options: ReadOptions) -> Mask | None:
 
 
 def _read_nibabel(path: str, options: ReadOptions) -> Mask:
-    import nibabel as nib
-    from nibabel.filebasedimages import ImageFileError
-
+    """NIfTI-2, and NIfTI-1 the fast parser leaves to nibabel: the header through nibabel's
+    classes (its log silenced: the error says it), every field checked before a voxel is read."""
+    gz = path.lower().endswith(".gz")
+    with open(path, "rb") as f:
+        raw = f.read() if gz else f.read(544)
+    header = _parse_header(_gzip.peek(raw, 544) if gz else raw, path)
+    nifti2 = header.sizeof_hdr == 540
+    intent = int(header["intent_code"])
+    if 3000 <= intent < 3100:  # CIFTI-2 (a grayordinate matrix) and the like
+        raise UnsupportedFormatError(
+            f"{path}: a CIFTI-2 file (intent {intent}), not a voxel mask; dicecli scores NIfTI "
+            "volumes (export the labels as a NIfTI volume)"
+        )
+    dim = [int(n) for n in header["dim"]]
+    _nifti1.check_dims(dim[0], tuple(dim[1:]))
+    shape = _squeeze(tuple(dim[1 : dim[0] + 1]), path)
+    check_voxels(path, shape, options)
+    single = bytes(header["magic"]).startswith((b"n+1", b"n+2"))
+    offset = _nifti1.check_offset(float(header["vox_offset"]), (544 if nifti2 else 352) * single)
+    slope, inter = _nifti1.check_scaling(float(header["scl_slope"]), float(header["scl_inter"]))
     try:
-        if path.endswith(".gz"):
-            with open(path, "rb") as f:
-                raw = f.read()
-            header = _parse_header(_gzip.peek(raw, 544), path)
-            shape = _shape(header, path)
-            check_voxels(path, shape, options)
-            array = _voxels(header, _gzip.gunzip(raw, _data_end(header, shape)), shape, path)
-        else:
-            img = nib.load(path, mmap="r")
-            if not isinstance(img, nib.Nifti1Image | nib.Nifti2Image):  # CIFTI-2 and the like
-                kind = type(img).__name__.removesuffix("Image").replace("Cifti2", "CIFTI-2")
-                raise UnsupportedFormatError(
-                    f"{path}: a {kind} file, not a voxel mask; dicecli scores NIfTI volumes "
-                    "(export the labels as a NIfTI volume)"
-                )
-            header = img.header
-            shape = _shape(header, path)
-            check_voxels(path, shape, options)
-            array = np.asanyarray(img.dataobj).reshape(shape, order="F")
-    except ImageFileError as e:
-        raise MaskReadError(
-            f"{path}: not a readable NIfTI file ({first_line(e)}); re-export it"
-        ) from e
-    spacing, origin, direction = from_ras_affine(header.get_best_affine(), len(shape))
+        dtype = header.get_data_dtype()
+        affine = header.get_best_affine()
+    except Exception as e:  # nibabel: an unknown data type, a quaternion that is no rotation
+        raise MaskReadError(f"{path}: not a readable NIfTI header ({first_line(e)})") from e
+    _nifti1.check_affine(affine, len(shape))
+    data = _data(path, raw, gz, offset + math.prod(shape) * dtype.itemsize)
+    array = _voxels(data, dtype, offset, shape, path)
+    if slope is not None and (slope != 1 or inter != 0):
+        array = array * slope + inter
+    spacing, origin, direction = from_ras_affine(affine, len(shape))
     return Mask(array, spacing, origin, direction, path, "nifti")
+
+
+def _data(path: str, raw: bytes, gz: bool, end: int) -> Any:
+    """The file's bytes up to the end of the voxels: inflated (never beyond ``end``: a bomb
+    costs nothing more), or the file memory-mapped; empty when it is shorter."""
+    if gz:
+        return _gzip.gunzip(raw, end)
+    if os.path.getsize(path) >= end:
+        return np.memmap(path, dtype=np.uint8, mode="r", shape=(end,))
+    return b""
+
+
+def _voxels(data: Any, dtype: Any, offset: int, shape: tuple[int, ...], path: str) -> Any:
+    count = math.prod(shape)
+    if len(data) < offset + count * dtype.itemsize:
+        raise _truncated(path, shape, dtype, len(data) - offset)
+    return np.frombuffer(data, dtype, count, offset).reshape(shape, order="F")
 
 
 def _parse_header(head: bytes, path: str) -> Any:
     import nibabel as nib
+    from nibabel.imageglobals import LoggingOutputSuppressor
 
     if len(head) < 348:
         raise MaskReadError(f"{path}: truncated NIfTI header ({len(head)} bytes); re-export it")
@@ -103,17 +118,16 @@ def _parse_header(head: bytes, path: str) -> Any:
     sizes = {int.from_bytes(head[:4], order) for order in ("little", "big")}
     versions = [c for c in (nib.Nifti1Header, nib.Nifti2Header) if c.sizeof_hdr in sizes]
     for cls in versions:
+        if len(head) < cls.template_dtype.itemsize:
+            raise MaskReadError(f"{path}: truncated NIfTI-2 header ({len(head)} bytes)")
         try:
-            return cls.from_fileobj(io.BytesIO(head[: cls.template_dtype.itemsize]), check=True)
+            with LoggingOutputSuppressor():
+                return cls.from_fileobj(io.BytesIO(head[: cls.template_dtype.itemsize]), check=True)
         except Exception as e:  # nibabel raises many kinds for a bad header
             raise MaskReadError(
                 f"{path}: not a readable NIfTI header ({first_line(e)}); re-export it"
             ) from e
     raise MaskReadError(f"{path}: not a NIfTI file (no valid NIfTI-1 or NIfTI-2 header)")
-
-
-def _shape(header: Any, path: str) -> tuple[int, ...]:
-    return _squeeze(tuple(int(n) for n in header.get_data_shape()), path)
 
 
 def _squeeze(shape: tuple[int, ...], path: str) -> tuple[int, ...]:
@@ -126,25 +140,6 @@ def _squeeze(shape: tuple[int, ...], path: str) -> tuple[int, ...]:
             "(split multi-channel or time series into one file per mask)"
         )
     return shape
-
-
-def _data_end(header: Any, shape: tuple[int, ...]) -> int:
-    """Bytes up to the end of the voxel data, as the header promises."""
-    count = int(np.prod(shape, dtype=np.int64))
-    return int(header["vox_offset"]) + count * int(header.get_data_dtype().itemsize)
-
-
-def _voxels(header: Any, data: bytes | bytearray, shape: tuple[int, ...], path: str) -> Any:
-    dtype = header.get_data_dtype()
-    offset = int(header["vox_offset"])
-    count = int(np.prod(shape, dtype=np.int64))
-    if len(data) < _data_end(header, shape):
-        raise _truncated(path, shape, dtype, len(data) - offset)
-    array = np.frombuffer(data, dtype=dtype, count=count, offset=offset).reshape(shape, order="F")
-    slope, inter = header.get_slope_inter()
-    if slope is not None and (slope != 1 or (inter or 0) != 0):
-        array = array * slope + (inter or 0)
-    return array
 
 
 def _truncated(path: str, shape: tuple[int, ...], dtype: Any, have: int) -> MaskReadError:

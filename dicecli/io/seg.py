@@ -27,6 +27,22 @@ TYPES = ("BINARY", "FRACTIONAL", "LABELMAP")
 
 
 def read_seg(path: str, options: ReadOptions) -> Mask:
+    """A SEG as a mask of segments; highdicom's own failures on a malformed file (it may raise
+    anything, down to sqlite's ``OperationalError`` from its frame index) are one-line errors."""
+    try:
+        return _read(path, options)
+    except DiceCliError:
+        raise
+    except MemoryError:
+        raise
+    except Exception as e:  # a third party's failure on a file it cannot read
+        raise MaskReadError(
+            f"{path}: highdicom cannot read this SEG ({type(e).__name__}: {first_line(e)}); "
+            "re-export it"
+        ) from e
+
+
+def _read(path: str, options: ReadOptions) -> Mask:
     seg = _open(path)
     numbers = list(seg.get_segment_numbers())
     threshold = options.threshold if str(seg.SegmentationType) == "FRACTIONAL" else 0

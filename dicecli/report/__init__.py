@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Writer",
+    "check_writable",
     "compare_writer",
     "format_for_path",
     "register_writer",
@@ -95,6 +96,24 @@ def format_for_path(path: str, explicit: str | None = None, compare: bool = Fals
 def write_file(result: RunResult, path: str, fmt: str) -> None:
     """Write ``result`` in format ``fmt`` to ``path``, atomically."""
     write_atomic(path, lambda stream: _WRITERS.get(fmt).write(result, stream))
+
+
+def check_writable(path: str, what: str = "-o") -> None:
+    """Before any work is done: ``path``'s folder takes a new file (the temporary file
+    ``write_atomic`` writes first); a read-only file system, a missing permission or a folder
+    where the file should be is a ``UsageError`` naming the path."""
+    if os.path.isdir(path):
+        raise UsageError(f"{what} {path}: is a folder; give a file name")
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".dicecli-", suffix=".probe", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise UsageError(
+            f"{what} {path}: cannot write there ({e.strerror or e}); choose another path"
+        ) from e
 
 
 def write_atomic(path: str, write: Callable[[IO[str]], None]) -> None:

@@ -99,7 +99,9 @@ def write_table(result: CompareResult, stream: IO[str]) -> None:
 
 
 def write_csv(result: CompareResult, stream: IO[str]) -> None:
-    result.comparisons.to_csv(stream, index=False, lineterminator="\n")
+    from dicecli.report.csv_ import write_frame
+
+    write_frame(result.comparisons, stream)
 
 
 def build_json(result: CompareResult) -> dict[str, Any]:

@@ -25,7 +25,10 @@ def write_table(result: RunResult, stream: IO[str], summary_only: bool = False) 
 
     console = Console(file=stream, width=None if stream.isatty() else 240, highlight=False)
     if result.cases.empty:  # empty tables say nothing: the errors (on stderr) say why
-        console.print(f"No case scored ({_subtitle(result).removeprefix('0 cases scored, ')}).")
+        if result.errors:
+            console.print(f"No case scored ({_subtitle(result).removeprefix('0 cases scored, ')}).")
+        else:
+            console.print(f"Nothing to score: the {result.finished} case(s) hold background only.")
         return
     if not summary_only:
         cases = _table("Per case")

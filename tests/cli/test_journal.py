@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from conftest import ROOT, write_nifti
 
 from dicecli.api import score_cases
 from dicecli.cli import cli
+from dicecli.errors import UsageError
 
 
 @pytest.fixture
@@ -31,8 +33,14 @@ def cases(tmp_path):
 
 
 def journal_cases(path) -> list[str]:
-    lines = path.read_text().splitlines()
-    return [json.loads(line)["case"] for line in lines[1:]]
+    """The cases of a journal: its lines after the header, but the owner lines."""
+    entries = []
+    for line in path.read_text().splitlines()[1:]:
+        try:
+            entries.append(json.loads(line))
+        except json.JSONDecodeError:  # a line being written as we read
+            continue
+    return [e["case"] for e in entries if "case" in e]
 
 
 def test_interrupted_then_resumed_equals_an_uninterrupted_run(cases, tmp_path):
@@ -123,9 +131,7 @@ def test_sigterm_mid_run_writes_incomplete_outputs_then_resume_completes(tmp_pat
         argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (
-        not journal.exists() or len(journal.read_text().splitlines()) < 3
-    ):
+    while time.monotonic() < deadline and (not journal.exists() or len(journal_cases(journal)) < 2):
         time.sleep(0.02)
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=120)
@@ -173,3 +179,31 @@ def test_worker_pool_stops_starting_cases(tmp_path, monkeypatch):
     assert not stopped.complete
     assert 1 <= stopped.finished < 20  # the first, and the few already running, finish
     assert len(set(stopped.cases["case"])) == stopped.finished
+
+
+def test_a_second_run_on_a_held_journal_is_refused_and_the_first_loses_nothing(cases, tmp_path):
+    """Two runs on one journal used to interleave it silently; the journal is now locked by the
+    run that holds it, and a second run is refused naming the holder."""
+    from dicecli.journal import Journal
+    from dicecli.models import ScoreOptions
+
+    pred, gt = cases
+    journal = tmp_path / "shared.jsonl"
+    first = Journal(str(journal), ScoreOptions(jobs=1), resume=False)
+    try:
+        second = subprocess.run(
+            [sys.executable, "-m", "dicecli", "score", str(pred), str(gt), "--journal",
+             str(journal), "--resume", "-j", "1"],
+            capture_output=True, text=True, cwd=ROOT,
+        )  # fmt: skip
+        assert second.returncode == 2, second.stderr
+        assert f"--journal {journal} is in use by another dicecli run (pid {os.getpid()}" in (
+            second.stderr
+        )
+        with pytest.raises(UsageError, match="in use by another dicecli run"):
+            score_cases(pred, gt, jobs=1, journal=journal)  # not even a new journal truncates it
+        assert json.loads(journal.read_text().splitlines()[0])["journal"] == 2
+    finally:
+        first.close()
+    done = score_cases(pred, gt, jobs=1, journal=journal)  # released: a run may take it now
+    assert sorted(journal_cases(journal)) == sorted(done.cases["case"].unique())
