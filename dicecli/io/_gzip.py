@@ -85,21 +85,38 @@ def gunzip(raw: bytes, expected: int) -> bytes | bytearray:
     return bounded(raw, expected)
 
 
+#: How much a stream may inflate beyond what its header promises before it is taken for a bomb.
+SLACK = 1 << 20
+
+
 def bounded(raw: bytes, limit: int) -> bytearray:
     """zlib, member after member, stopping at ``limit`` bytes of output. A stream that goes on
-    beyond ``limit`` (a bomb, data appended) is left there; one that stops short of its own end
-    -- the last member cut before its CRC, even with every voxel in -- raises ``EOFError``."""
+    beyond ``limit`` by more than ``SLACK`` bytes (or a tenth of ``limit``) is a decompression
+    bomb: ``ValueError``, after inflating at most that much more. One that stops short of its
+    own end -- the last member cut before its CRC, even with every voxel in -- raises
+    ``EOFError``."""
     out = bytearray()
     data = raw
     while data and len(out) < limit:
         member = zlib.decompressobj(wbits=31)
         out += member.decompress(data, limit - len(out))
         if not member.eof:
-            if len(out) >= limit and not member.decompress(member.unconsumed_tail, 1):
-                if not member.eof:
-                    raise EOFError("the gzip stream ends before its end (truncated)")
+            if len(out) >= limit:
+                _check_end(member, max(SLACK, limit // 10), limit)
             break  # the limit, or a truncated stream (the caller sees fewer bytes)
         data = member.unused_data
         if not data.strip(b"\0"):
             break  # padding after the last member
     return out
+
+
+def _check_end(member: zlib._Decompress, slack: int, limit: int) -> None:
+    """At ``limit`` bytes: the stream must end within ``slack`` more bytes, and end at all."""
+    extra = len(member.decompress(member.unconsumed_tail, slack))
+    if extra >= slack and not member.eof:
+        raise ValueError(
+            f"the gzip stream inflates to more than {limit + slack:,} bytes, beyond the "
+            f"{limit:,} its header promises (a decompression bomb?)"
+        )
+    if not member.eof:
+        raise EOFError("the gzip stream ends before its end (truncated)")
