@@ -14,6 +14,7 @@ if TYPE_CHECKING:
         apply_gate,
         compare_predictions,
         describe_mask,
+        rank_submissions,
         score_cases,
         score_pair,
     )
@@ -27,6 +28,7 @@ __all__ = [
     "compare_predictions",
     "describe_mask",
     "load_mask",
+    "rank_submissions",
     "score_cases",
     "score_pair",
 ]
@@ -36,6 +38,7 @@ _LAZY = {
     "apply_gate": "dicecli.api",
     "compare_predictions": "dicecli.api",
     "describe_mask": "dicecli.api",
+    "rank_submissions": "dicecli.api",
     "score_cases": "dicecli.api",
     "score_pair": "dicecli.api",
     "load_mask": "dicecli.io",

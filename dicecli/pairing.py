@@ -28,6 +28,8 @@ class Pairing:
     unreadable: tuple[str, ...] = ()
     #: case id -> why it cannot be scored (several files with that id); the case's error
     conflicts: Mapping[str, str] = field(default_factory=dict)
+    #: the folder of predictions paired (empty for a manifest): named in the warnings
+    predictions: str = ""
 
     @property
     def missing(self) -> tuple[CasePair, ...]:
@@ -78,7 +80,12 @@ def pair_cases(
     unmatched = tuple(p for c in sorted(set(pred_found) - set(gt_found)) for p in pred_found[c])
     unreadable = pred_unreadable + gt_unreadable
     return Pairing(
-        pairs, unmatched, pred_ignored + gt_ignored, unreadable=unreadable, conflicts=conflicts
+        pairs,
+        unmatched,
+        pred_ignored + gt_ignored,
+        unreadable=unreadable,
+        conflicts=conflicts,
+        predictions=pred,
     )
 
 

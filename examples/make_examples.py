@@ -443,6 +443,32 @@ def make_totalseg(root: str) -> None:
         json.dump({"name": "abdomen CT, TotalSegmentator classes", "labels": table}, f, indent=1)
 
 
+def make_rank(root: str) -> None:
+    """Five submissions' per-case results (dicecli's CSV columns) on 30 cases and two
+    structures: team_a best, team_b and team_c within noise of each other (they swap under
+    resampling), team_e the weakest and missing three tumour cases."""
+    import csv
+
+    rng = np.random.default_rng(17)
+    os.makedirs(root, exist_ok=True)
+    cases = [f"case{i:02d}" for i in range(1, 31)]
+    difficulty = {label: rng.uniform(0.0, 0.25, len(cases)) for label in ("liver", "tumor")}
+    teams = {"team_a": 0.0, "team_b": 0.035, "team_c": 0.04, "team_d": 0.07, "team_e": 0.12}
+    for team, offset in teams.items():
+        with open(os.path.join(root, f"{team}.csv"), "w", newline="", encoding="utf-8") as f:
+            out = csv.writer(f, lineterminator="\n")
+            out.writerow(["case", "label", "values", "dice", "hd95"])
+            for label, value in (("liver", 1), ("tumor", 2)):
+                base = 0.95 if label == "liver" else 0.82
+                for i, case in enumerate(cases):
+                    if team == "team_e" and label == "tumor" and i in (4, 11, 23):
+                        continue  # cases the submission did not deliver
+                    noise = rng.normal(0, 0.03 if label == "liver" else 0.06)
+                    dice = float(np.clip(base - difficulty[label][i] - offset + noise, 0, 1))
+                    hd95 = round(float(2 + 40 * (1 - dice) + abs(rng.normal(0, 1.5))), 2)
+                    out.writerow([case, label, value, round(dice, 4), hd95])
+
+
 def main(argv: Sequence[str]) -> None:
     makers = (
         ("png", make_png),
@@ -452,6 +478,7 @@ def main(argv: Sequence[str]) -> None:
         ("compare", make_compare),
         ("lesions", make_lesions),
         ("totalseg", make_totalseg),
+        ("rank", make_rank),
     )
     for name, make in makers:
         root = os.path.join(HERE, name)

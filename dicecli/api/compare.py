@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from dicecli.api.score import checked_options, score_cases
@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 
 def compare_predictions(
     reference: str | os.PathLike[str],
-    predictions: list[str | os.PathLike[str]],
+    predictions: Sequence[str | os.PathLike[str]],
     *,
-    names: list[str] | None = None,
+    names: Sequence[str] | None = None,
     all_pairs: bool = False,
     on_case_done: Callable[[Any], None] | None = None,
     on_pairing: Callable[[Pairing, int], None] | None = None,

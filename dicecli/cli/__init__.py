@@ -20,12 +20,14 @@ def cli() -> None:
 def _register() -> None:
     from dicecli.cli.compare import compare
     from dicecli.cli.info import info
+    from dicecli.cli.rank import rank
     from dicecli.cli.score import report, score
 
     cli.add_command(score)
     cli.add_command(report)
     cli.add_command(info)
     cli.add_command(compare)
+    cli.add_command(rank)
 
 
 _register()

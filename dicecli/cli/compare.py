@@ -105,7 +105,7 @@ def run_compare(
     from dicecli.report import compare_writer, format_for_path
 
     with error_funnel(debug):
-        targets = [(path, format_for_path(path, compare=True)) for path in outputs]
+        targets = [(path, format_for_path(path, kind="compare")) for path in outputs]
         check_targets(outputs)
         rules = parse_worse_rules(fail_if_worse)
         surface = metric(gate_metric).family == "surface"

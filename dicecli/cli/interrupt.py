@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-
 #: A second signal this soon after the first is the same stop delivered twice (seconds).
 REPEAT_S = 1.0
 

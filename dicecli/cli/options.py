@@ -12,16 +12,27 @@ _PAIRS_OPTION: F = click.option(
     help="CSV manifest with columns case,pred,gt (instead of PRED GT).",
 )
 
+_LABELS_OPTION: F = click.option(
+    "--labels",
+    type=Checked("dicecli.labels.parse_labels"),
+    metavar="SPEC",
+    help="Labels to score: 1,2,3 | liver=1,tumor=2 | whole_tumor=1+2+4 | by name "
+    "liver=Liver. Default: every structure the masks name (matched by name), else every "
+    "non-zero label present in the run.",
+)
+
+_MISSING_OPTION: F = click.option(
+    "--missing",
+    type=click.Choice(["error", "zero", "skip"]),
+    default="error",
+    show_default=True,
+    help="A reference without prediction: error (exit 3), "
+    "score as an empty prediction, or skip with a warning.",
+)
+
 #: what changes how each case is scored: shared by every command that scores cases
 _SCORE_OPTIONS: list[F] = [
-    click.option(
-        "--labels",
-        type=Checked("dicecli.labels.parse_labels"),
-        metavar="SPEC",
-        help="Labels to score: 1,2,3 | liver=1,tumor=2 | whole_tumor=1+2+4 | by name "
-        "liver=Liver. Default: every structure the masks name (matched by name), else every "
-        "non-zero label present in the run.",
-    ),
+    _LABELS_OPTION,
     click.option("--include-background", is_flag=True, help="Also score label 0."),
     click.option(
         "--ignore-label",
@@ -100,14 +111,7 @@ _SCORE_OPTIONS: list[F] = [
         metavar="REGEX",
         help="Regex whose named group 'case' extracts the case id from file names.",
     ),
-    click.option(
-        "--missing",
-        type=click.Choice(["error", "zero", "skip"]),
-        default="error",
-        show_default=True,
-        help="A reference without prediction: error (exit 3), "
-        "score as an empty prediction, or skip with a warning.",
-    ),
+    _MISSING_OPTION,
     click.option(
         "--geometry",
         type=click.Choice(["strict", "warn", "ignore", "resample"]),
@@ -291,3 +295,8 @@ journal_options: F = apply(
 
 pairs_option = _PAIRS_OPTION
 score_options = apply(_SCORE_OPTIONS)
+#: ``rank``'s: its own ``--labels`` takes bare structure names too, and its own ``--missing``
+#: says what a missing case is worth
+ranking_score_options = apply(
+    [o for o in _SCORE_OPTIONS if o is not _MISSING_OPTION and o is not _LABELS_OPTION]
+)

@@ -3,23 +3,29 @@ options, progress and verbosity (the names are a contract)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from dicecli.cli.types import F, RegistryChoice, RegistryHelpOption, apply
 
+if TYPE_CHECKING:
+    from dicecli.report import Kind
 
-def _formats(compare: bool) -> list[F]:
-    """``-o`` and ``--format``, from the writer registry (``dicecli.report``)."""
+
+def _formats(kind: Kind) -> list[F]:
+    """``-o`` and ``--format``, from the writer registry (``dicecli.report``), for writers of
+    results of ``kind`` (score, compare, rank)."""
 
     def names() -> list[str]:
         from dicecli.report import writers
 
-        return [w.name for w in writers(compare)]
+        return [w.name for w in writers(kind)]
 
     def output_help() -> str:
         from dicecli.report import extensions
 
-        return f"Write a report file; format from the extension: {extensions(compare)}. Repeatable."
+        return f"Write a report file; format from the extension: {extensions(kind)}. Repeatable."
 
     return [
         click.option(
@@ -85,5 +91,6 @@ summary_only_option: F = click.option(
     "--summary-only", is_flag=True, help="Table: show only the per-label summary."
 )
 report_options = apply(_REPORT_OPTIONS)
-output_options = apply([*_formats(compare=False), *_OUTPUT_OPTIONS])
-compare_output_options = apply([*_formats(compare=True), *_OUTPUT_OPTIONS])
+output_options = apply([*_formats("score"), *_OUTPUT_OPTIONS])
+compare_output_options = apply([*_formats("compare"), *_OUTPUT_OPTIONS])
+rank_output_options = apply([*_formats("rank"), *_OUTPUT_OPTIONS])

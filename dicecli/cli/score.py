@@ -269,7 +269,8 @@ def _report_pairing(pairing: Any) -> None:
     missing = pairing.missing
     if missing:
         click.echo(
-            f"warning: {len(missing)} reference(s) without prediction: "
+            f"warning: {pairing.predictions + ': ' if pairing.predictions else ''}"
+            f"{len(missing)} reference(s) without prediction: "
             + ", ".join(p.case for p in missing[:10])
             + (" ..." if len(missing) > 10 else ""),
             err=True,

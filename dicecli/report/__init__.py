@@ -12,15 +12,17 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from dicecli.errors import UsageError
 from dicecli.models.registry import Registry
 
 if TYPE_CHECKING:
     from dicecli.models import CompareResult, RunResult
+    from dicecli.models.rank import RankResult
 
 __all__ = [
+    "Kind",
     "Writer",
     "check_writable",
     "compare_writer",
@@ -30,20 +32,31 @@ __all__ = [
     "write_atomic",
     "write_file",
     "writer",
+    "writer_of",
     "writers",
 ]
+
+
+#: What a writer writes: a score result, a comparison or a ranking.
+Kind = Literal["score", "compare", "rank"]
 
 
 @dataclass(frozen=True, slots=True)
 class Writer:
     """One output format: ``write`` a score result (``dicecli score``/``report``) and, when
-    ``write_compare`` is given, a comparison (``dicecli compare``)."""
+    given, a comparison (``write_compare``, ``dicecli compare``) and a ranking (``write_rank``,
+    ``dicecli rank``)."""
 
     name: str
     extensions: tuple[str, ...]
     write: Callable[[RunResult, IO[str]], None]
     write_compare: Callable[[CompareResult, IO[str]], None] | None = None
     title: str = ""
+    write_rank: Callable[[RankResult, IO[str]], None] | None = None
+
+    def writes(self, kind: Kind) -> Callable[[Any, IO[str]], None] | None:
+        """The function that writes a result of ``kind``, or None."""
+        return {"score": self.write, "compare": self.write_compare, "rank": self.write_rank}[kind]
 
 
 _WRITERS: Registry[Writer] = Registry("writer", lambda writer: writer.extensions)
@@ -58,37 +71,43 @@ def unregister_writer(name: str) -> None:
     _WRITERS.unregister(name)
 
 
-def writers(compare: bool = False) -> tuple[Writer, ...]:
-    """Every registered writer (only those that write comparisons, with ``compare``)."""
-    return tuple(w for w in _WRITERS.entries() if not compare or w.write_compare is not None)
+def writers(kind: Kind = "score") -> tuple[Writer, ...]:
+    """Every registered writer that writes results of ``kind``."""
+    return tuple(w for w in _WRITERS.entries() if w.writes(kind) is not None)
 
 
 def writer(name: str) -> Writer:
     return _WRITERS.get(name)
 
 
-def compare_writer(name: str) -> Callable[[CompareResult, IO[str]], None]:
-    """The function that writes a comparison in format ``name``."""
-    write = _WRITERS.get(name).write_compare
+def writer_of(name: str, kind: Kind) -> Callable[[Any, IO[str]], None]:
+    """The function that writes a result of ``kind`` in format ``name``."""
+    write = _WRITERS.get(name).writes(kind)
     if write is None:
-        raise UsageError(f"{name} does not write comparisons; use {extensions(compare=True)}")
+        what = {"score": "score results", "compare": "comparisons", "rank": "rankings"}[kind]
+        raise UsageError(f"{name} does not write {what}; use {extensions(kind)}")
     return write
 
 
-def extensions(compare: bool = False) -> str:
+def compare_writer(name: str) -> Callable[[CompareResult, IO[str]], None]:
+    """The function that writes a comparison in format ``name``."""
+    return writer_of(name, "compare")
+
+
+def extensions(kind: Kind = "score") -> str:
     """The ``-o`` extensions as text for help and errors: ``.csv .json .md ...``."""
-    return " ".join(e for w in writers(compare) for e in w.extensions)
+    return " ".join(e for w in writers(kind) for e in w.extensions)
 
 
-def format_for_path(path: str, explicit: str | None = None, compare: bool = False) -> str:
+def format_for_path(path: str, explicit: str | None = None, kind: Kind = "score") -> str:
     """The writer for ``-o PATH``: from the extension, unless given."""
     if explicit:
         return explicit
     ext = os.path.splitext(path)[1].lower()
-    found = [w.name for w in writers(compare) if ext in w.extensions]
+    found = [w.name for w in writers(kind) if ext in w.extensions]
     if not found:
         raise UsageError(
-            f"-o {path}: unknown output extension {ext or '(none)'}; use {extensions(compare)}"
+            f"-o {path}: unknown output extension {ext or '(none)'}; use {extensions(kind)}"
         )
     return found[0]
 
@@ -144,6 +163,7 @@ def _lazy(module: str, function: str) -> Callable[[Any, IO[str]], None]:
 
 
 _COMPARE = "dicecli.report.compare_"
+_RANK = "dicecli.report.rank_"
 
 for _writer in (
     Writer(
@@ -152,6 +172,7 @@ for _writer in (
         _lazy("dicecli.report.table", "write_table"),
         _lazy(_COMPARE, "write_table"),
         "terminal tables",
+        _lazy(_RANK, "write_table"),
     ),
     Writer(
         "csv",
@@ -159,6 +180,7 @@ for _writer in (
         _lazy("dicecli.report.csv_", "write_csv"),
         _lazy(_COMPARE, "write_csv"),
         "one row per case and label",
+        _lazy(_RANK, "write_csv"),
     ),
     Writer(
         "json",
@@ -166,6 +188,7 @@ for _writer in (
         _lazy("dicecli.report.json_", "write_json"),
         _lazy(_COMPARE, "write_json"),
         "everything, with the options",
+        _lazy(_RANK, "write_json"),
     ),
     Writer(
         "markdown",
@@ -173,6 +196,7 @@ for _writer in (
         _lazy("dicecli.report.markdown", "write_markdown"),
         _lazy(_COMPARE, "write_markdown"),
         "for pull requests and step summaries",
+        _lazy(_RANK, "write_markdown"),
     ),
     Writer(
         "junit",
@@ -187,6 +211,7 @@ for _writer in (
         _lazy("dicecli.report.html", "write_html"),
         _lazy("dicecli.report.compare_html", "write_compare_html"),
         "a self-contained study report",
+        _lazy("dicecli.report.rank_html", "write_rank_html"),
     ),
 ):
     register_writer(_writer)
