@@ -60,7 +60,35 @@ def load_mask(path: str | os.PathLike[str], options: ReadOptions | None = None) 
     if mask.array.size == 0:  # a mask of no voxel scores nothing: no gate could fail on it
         shape = "x".join(map(str, mask.array.shape))
         raise MaskReadError(f"{path}: holds no voxels (shape {shape}); re-export it")
-    return mask if reader.has_geometry else dataclasses.replace(mask, has_geometry=False)
+    if not reader.has_geometry:
+        return dataclasses.replace(mask, has_geometry=False)
+    _check_geometry(path, mask)
+    return mask
+
+
+def _check_geometry(path: str, mask: Mask) -> None:
+    """Every reader's grid, whatever its header said: finite positive spacing, a finite origin,
+    finite independent axis directions (a NaN orientation is no grid to compare or resample)."""
+    import math
+
+    import numpy as np
+
+    problem = ""
+    if not all(math.isfinite(v) and v > 0 for v in mask.spacing):
+        problem = f"spacing {', '.join(f'{v:g}' for v in mask.spacing)}"
+    elif not all(math.isfinite(v) for v in mask.origin):
+        problem = f"origin {', '.join(f'{v:g}' for v in mask.origin)}"
+    else:
+        n = int(math.isqrt(len(mask.direction)))
+        matrix = np.asarray(mask.direction, dtype=float)
+        if n * n != len(mask.direction) or not np.isfinite(matrix).all():
+            problem = "axis directions that are not finite numbers"
+        elif abs(np.linalg.det(matrix.reshape(n, n))) < 1e-6:
+            problem = "axis directions that are parallel or zero"
+    if problem:
+        raise MaskReadError(
+            f"{path}: its geometry is unusable ({problem}); fix the header or re-export it"
+        )
 
 
 def _nifti(path: str, options: ReadOptions) -> Mask:

@@ -27,7 +27,15 @@ def read_rtstruct(path: str, options: ReadOptions) -> Mask:
         return _read(path, options)
     except DiceCliError:
         raise
-    except (AttributeError, TypeError, ValueError, KeyError, IndexError, OverflowError) as e:
+    except (
+        AttributeError,
+        TypeError,
+        ValueError,
+        KeyError,
+        IndexError,
+        OverflowError,
+        NotImplementedError,  # pydicom: an element of an unknown value representation
+    ) as e:
         raise MaskReadError(
             f"{path}: a malformed RT Structure Set ({type(e).__name__}: {first_line(e)}); "
             "re-export it"

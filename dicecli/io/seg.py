@@ -67,6 +67,12 @@ def _read(path: str, options: ReadOptions) -> Mask:
         referenced = {sop for _, _, sop in sources}
         volume = _on_series(path, seg, image, headers, referenced, numbers, threshold, folder)
         grid = f"the referenced series in {folder}"
+        if volume.shape[: image.array.ndim] != image.array.shape:
+            raise MaskReadError(
+                f"{path}: the SEG's frames ({getattr(seg, 'Rows', '?')} rows x "
+                f"{getattr(seg, 'Columns', '?')} columns) do not fit the images of {folder} "
+                f"({'x'.join(map(str, image.array.shape))} voxels); re-export the SEG"
+            )
     segments = [Segment(int(n), _label(seg, n), volume[..., i]) for i, n in enumerate(numbers)]
     return replace(segments_mask(path, image, segments, dicom_ids(seg), "dicom-seg"), grid=grid)
 

@@ -14,6 +14,7 @@ import struct
 import subprocess
 import sys
 import time
+import warnings
 import zlib
 
 import nibabel as nib
@@ -22,6 +23,7 @@ import pydicom
 import pytest
 import SimpleITK as sitk
 from conftest import ROOT, write_dicom_series, write_nifti
+from make_examples import write_rtstruct, write_seg
 
 import dicecli
 from dicecli.cli import cli
@@ -99,6 +101,57 @@ def test_a_dicom_slice_claiming_32_bit_pixels_is_refused(tmp_path):
     ds.save_as(os.path.join(folder, name))
     with pytest.raises(MaskReadError, match="pixel data holds 96 bytes but the header promises"):
         dicecli.load_mask(folder)
+
+
+def test_a_dicom_series_without_a_usable_orientation_is_refused(runner, tmp_path):
+    # fuzz seed 20261201 id 02121: NaN ImageOrientationPatient reached nibabel's SVD
+    folder = write_dicom_series(str(tmp_path / "ct"), np.ones((8, 6, 3), np.int16))
+    for name in os.listdir(folder):
+        ds = pydicom.dcmread(os.path.join(folder, name))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydicom: 'nan' is no valid DS, which is the point
+            ds.ImageOrientationPatient = ["nan"] * 6
+        ds.save_as(os.path.join(folder, name))
+    with pytest.raises(MaskReadError, match="geometry is unusable"):
+        dicecli.load_mask(folder)
+    result = runner.invoke(cli, ["info", folder])
+    assert result.exit_code == 3
+    assert "unexpected" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("Rows", 0, "do not fit the images of"), ("Columns", 3, "do not fit the images of")],
+)
+def test_a_seg_whose_frames_do_not_fit_its_series_is_refused(tmp_path, field, value, message):
+    # fuzz seed 20261201 id 02324: Rows=0 became a broadcast error while scoring
+    folder = write_dicom_series(str(tmp_path / "ct"), np.zeros((8, 6, 3), np.int16))
+    segments = np.zeros((8, 6, 3, 1), bool)
+    segments[2:5, 1:4, 1, 0] = True
+    path = write_seg(str(tmp_path / "seg.dcm"), folder, segments, ["liver"])
+    ds = pydicom.dcmread(path)
+    setattr(ds, field, value)
+    ds.save_as(path)
+    with pytest.raises(MaskReadError, match=message):
+        dicecli.load_mask(path, dicecli.io.ReadOptions(reference_image=folder))
+
+
+def test_an_rtstruct_element_of_an_unknown_value_representation_is_one_line(runner, tmp_path):
+    # fuzz seed 20261201 id 02393: pydicom raised NotImplementedError for VR 'MO'
+    folder = write_dicom_series(str(tmp_path / "ct"), np.zeros((8, 6, 3), np.int16))
+    path = write_rtstruct(
+        str(tmp_path / "rt.dcm"), folder, {"liver": [(1, [(1, 1), (5, 1), (5, 4)])]}
+    )
+    with open(path, "rb") as f:
+        raw = f.read()
+    tag = b"\x10\x00\x20\x00LO"  # (0010,0020) PatientID, explicit VR
+    assert raw.count(tag) == 1
+    with open(path, "wb") as f:
+        f.write(raw.replace(tag, b"\x10\x00\x20\x00MO"))
+    result = runner.invoke(cli, ["info", path])
+    assert result.exit_code == 3, result.output
+    assert "a malformed RT Structure Set (NotImplementedError" in result.output
+    assert "unexpected" not in result.output
 
 
 def nifti_bytes(vol, **fields) -> bytes:
