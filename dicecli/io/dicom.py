@@ -8,6 +8,7 @@ pixel data that pydicom cannot decode here is read through SimpleITK (GDCM) inst
 from __future__ import annotations
 
 import os
+import struct
 import warnings
 from typing import Any
 
@@ -58,6 +59,7 @@ def read_series(
         OverflowError,
         NotImplementedError,
         np.linalg.LinAlgError,
+        struct.error,
     ) as e:
         raise MaskReadError(
             f"{path}: a malformed DICOM header ({type(e).__name__}: {first_line(e)}); "
@@ -149,7 +151,18 @@ def _header(path: str, skip_non_images: bool = False) -> tuple[str, Any] | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pydicom warns, then raises; the error says it all
             ds = pydicom.dcmread(path, stop_before_pixels=True)
-    except (InvalidDicomError, OSError, EOFError, ValueError, KeyError) as e:
+    except (
+        InvalidDicomError,
+        OSError,
+        EOFError,
+        ValueError,
+        KeyError,
+        IndexError,
+        TypeError,
+        AttributeError,
+        NotImplementedError,
+        struct.error,  # pydicom on a file cut short inside an element's header
+    ) as e:
         raise MaskReadError(f"{path}: not a readable DICOM file ({e}); re-export it") from e
     modality = str(getattr(ds, "Modality", ""))
     if modality in NOT_IMAGES and skip_non_images:

@@ -136,6 +136,23 @@ def test_a_seg_whose_frames_do_not_fit_its_series_is_refused(tmp_path, field, va
         dicecli.load_mask(path, dicecli.io.ReadOptions(reference_image=folder))
 
 
+def test_a_seg_cut_inside_an_element_header_is_one_line(runner, tmp_path):
+    # fuzz seed 7 id 02244: pydicom's struct.error escaped the series scan
+    folder = write_dicom_series(str(tmp_path / "ct"), np.zeros((8, 6, 3), np.int16))
+    segments = np.zeros((8, 6, 3, 1), bool)
+    segments[2:5, 1:4, 1, 0] = True
+    path = write_seg(str(tmp_path / "seg.dcm"), folder, segments, ["liver"])
+    with open(path, "rb") as f:
+        head = f.read(153)
+    with open(path, "wb") as f:
+        f.write(head)
+    for command in (["info", path], ["score", path, path]):
+        result = runner.invoke(cli, command)
+        assert result.exit_code == 3, result.output
+        assert "not a readable DICOM file" in result.output
+        assert "unexpected" not in result.output
+
+
 def test_an_rtstruct_element_of_an_unknown_value_representation_is_one_line(runner, tmp_path):
     # fuzz seed 20261201 id 02393: pydicom raised NotImplementedError for VR 'MO'
     folder = write_dicom_series(str(tmp_path / "ct"), np.zeros((8, 6, 3), np.int16))
