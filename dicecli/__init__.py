@@ -15,8 +15,10 @@ if TYPE_CHECKING:
         compare_predictions,
         describe_mask,
         rank_submissions,
+        rater_agreement,
         score_cases,
         score_pair,
+        score_panel,
     )
     from dicecli.io import load_mask
     from dicecli.models import RunResult
@@ -29,8 +31,10 @@ __all__ = [
     "describe_mask",
     "load_mask",
     "rank_submissions",
+    "rater_agreement",
     "score_cases",
     "score_pair",
+    "score_panel",
 ]
 
 _LAZY = {
@@ -39,6 +43,8 @@ _LAZY = {
     "compare_predictions": "dicecli.api",
     "describe_mask": "dicecli.api",
     "rank_submissions": "dicecli.api",
+    "rater_agreement": "dicecli.api",
+    "score_panel": "dicecli.api",
     "score_cases": "dicecli.api",
     "score_pair": "dicecli.api",
     "load_mask": "dicecli.io",

@@ -72,6 +72,8 @@ def score_case(job: CaseJob) -> Outcome:
 
 
 def _tally_case(pair: CasePair, options: ScoreOptions, parsed: ParsedOptions) -> CaseTally:
+    import numpy as np
+
     from dicecli.metrics import joint_histogram, soft_tally
     from dicecli.pipeline import case_matches, check_threshold, load_case
     from dicecli.values import probability_map
@@ -82,10 +84,17 @@ def _tally_case(pair: CasePair, options: ScoreOptions, parsed: ParsedOptions) ->
     backend = cached_backend(options.device)
     ref = backend.to_device(case.ref)
     tally: Tally
+    kept = case.keep if case.keep is not None and not isinstance(case.keep, dict) else None
     if case.labels is None:
-        tally = soft_tally(ref, backend.to_device(probability_map(case.pred)), backend.xp)
+        probability = probability_map(case.pred)
+        if kept is not None:  # --dissensus ignore: only the voxels the raters agree on
+            ref, probability = backend.to_device(case.ref[kept]), probability[kept]
+        tally = soft_tally(ref, backend.to_device(probability), backend.xp)
     else:
-        tally = joint_histogram(ref, backend.to_device(case.labels), backend.xp)
+        labels = case.labels
+        if kept is not None:
+            ref, labels = backend.to_device(case.ref[kept]), np.asarray(labels)[kept]
+        tally = joint_histogram(ref, backend.to_device(labels), backend.xp)
     check_threshold(case, tally, options)
     matches = case_matches(case, tally, options, parsed)
     volume = math.prod(gt.spacing) / 1000.0 if gt.ndim == 3 and gt.has_geometry else None
@@ -144,6 +153,9 @@ def _per_match(
     by_key = {m.key: m for m in matches}
     for key, (r, p) in region_masks(case, matches, ignore):
         if segmented:
+            kept = _kept(case, by_key[key])
+            if kept is not None:  # --dissensus ignore: the voxels the raters agree on
+                r, p = r[kept], p[kept]
             binary = joint_histogram(backend.to_device(r), backend.to_device(p), backend.xp)
             counts[key] = match_counts(binary, (1,), (1,))
             if parsed.surface:
@@ -152,6 +164,20 @@ def _per_match(
         if parsed.lesions is not None:
             lesions[key] = _lesions(r, p, case.gt, parsed.lesions, options)
     return counts, surfaces, lesions
+
+
+def _kept(case: CaseMasks, match: Match) -> Any:
+    """The voxels a structure of a segmented consensus counts on (``--dissensus ignore``): where
+    the raters agree on each of the structure's segments; None: every voxel."""
+    if not isinstance(case.keep, dict):
+        return None
+    arrays = [case.keep[n] for n in match.ref if case.keep.get(n) is not None]
+    if not arrays:
+        return None
+    kept = arrays[0]
+    for other in arrays[1:]:
+        kept = kept & other
+    return kept
 
 
 def _by_value(

@@ -24,7 +24,15 @@ from dicecli.models import CasePair, ScoreOptions
 VERSION = 2
 
 #: Options that never change a case's numbers: not compared on --resume.
-_NOT_NUMBERS = {"jobs", "device", "max_voxels", "ci_resamples", "pattern", "missing"}
+_NOT_NUMBERS = {
+    "jobs",
+    "device",
+    "max_voxels",
+    "ci_resamples",
+    "pattern",
+    "missing",
+    "write_consensus",
+}
 
 
 def fingerprint(options: ScoreOptions) -> dict[str, Any]:
@@ -203,8 +211,10 @@ def _last_owner(path: str) -> dict[str, Any]:
 
 
 def _inputs(pair: CasePair) -> list[list[int] | None]:
-    """What a case's numbers rest on: its two inputs and the label tables found beside them."""
-    return [input_state(p) for p in (pair.pred, pair.gt, pair.pred_table, pair.gt_table)]
+    """What a case's numbers rest on: its two inputs and the label tables found beside them
+    (and, for a consensus case, every rater's reference and table)."""
+    paths = (pair.pred, pair.gt, pair.pred_table, pair.gt_table, *pair.raters, *pair.rater_tables)
+    return [input_state(p) for p in paths]
 
 
 def _types() -> dict[str, type]:

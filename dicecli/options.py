@@ -16,7 +16,9 @@ from typing import Any, Literal, get_args
 from dicecli.errors import UsageError
 from dicecli.metrics import registry
 from dicecli.models import (
+    ConsensusMethod,
     DevicePolicy,
+    DissensusPolicy,
     EmptyPolicy,
     GeometryPolicy,
     LayoutPolicy,
@@ -33,6 +35,7 @@ _CHOICES = {
     "geometry": get_args(GeometryPolicy),
     "device": get_args(DevicePolicy),
     "layout": get_args(LayoutPolicy),
+    "dissensus": get_args(DissensusPolicy),
 }
 _COLOUR = re.compile(
     r"^\s*(?:#(?P<hex>[0-9a-fA-F]{6})|(?P<r>\d+):(?P<g>\d+):(?P<b>\d+))\s*=\s*(?P<label>\d+)\s*$"
@@ -56,6 +59,13 @@ def make_options(**kwargs: Any) -> ScoreOptions:
     for name, choices in _CHOICES.items():
         if getattr(options, name) not in choices:
             raise UsageError(f"{name} must be one of {', '.join(choices)}")
+    if options.consensus is not None and options.consensus not in get_args(ConsensusMethod):
+        raise UsageError(f"consensus must be one of {', '.join(get_args(ConsensusMethod))}")
+    if options.dissensus == "ignore" and (options.lesions or parse_metrics(options.metrics)):
+        raise UsageError(
+            "--dissensus ignore leaves voxels out of the counts; surface metrics and lesions "
+            "need whole masks: drop --metrics/--lesions or --dissensus ignore"
+        )
     if options.soft and options.threshold is not None:
         raise UsageError("--soft scores probabilities as they are; drop --threshold or --soft")
     if options.soft and options.binarize:

@@ -29,13 +29,16 @@ from dicecli.models import (
 @dataclass(frozen=True)
 class CaseMasks:
     """``gt`` and ``pred`` on one grid; ``ref`` and ``labels`` their label maps on the host
-    (``labels`` is None with ``--soft``: the prediction is a probability map)."""
+    (``labels`` is None with ``--soft``: the prediction is a probability map). ``keep``: the
+    voxels that count under ``--dissensus ignore`` (one boolean array for a label map reference,
+    one per segment number for a segmented one), else None."""
 
     gt: Mask
     pred: Mask
     ref: Any
     labels: Any
     notes: tuple[str, ...]
+    keep: Any = None
 
 
 def load_case(pair: CasePair, options: ScoreOptions, parsed: ParsedOptions) -> CaseMasks:
@@ -46,7 +49,12 @@ def load_case(pair: CasePair, options: ScoreOptions, parsed: ParsedOptions) -> C
     from dicecli.io import load_mask
     from dicecli.values import label_map
 
-    gt = named(load_mask(pair.gt, parsed.read), options.ref_label_table, pair.gt_table, options)
+    keep = None
+    if pair.raters:
+        gt, keep, fused_notes = consensus_reference(pair, options, parsed)
+    else:
+        gt = named(load_mask(pair.gt, parsed.read), options.ref_label_table, pair.gt_table, options)
+        fused_notes = ()
     if pair.pred is None:
         pred = Mask(
             np.zeros(gt.array.shape, np.uint8),
@@ -60,13 +68,19 @@ def load_case(pair: CasePair, options: ScoreOptions, parsed: ParsedOptions) -> C
     else:
         pred = load_mask(pair.pred, parsed.read)
         pred = named(pred, options.pred_label_table, pair.pred_table, options)
-    notes = [*gt.warnings, *pred.warnings]
+    notes = [*fused_notes, *gt.warnings, *pred.warnings]
     if options.soft and gt.segments:
         raise MaskReadError(
             f"{gt.path}: --soft scores probability maps against label maps; this reference has "
             "overlapping segments -- export it as a label map first"
         )
-    pred, gt, moved = align(pred, gt, options.geometry, options.geometry_tolerance)
+    pred, aligned, moved = align(pred, gt, options.geometry, options.geometry_tolerance)
+    if keep is not None and aligned.array.shape != gt.array.shape:
+        raise MaskReadError(
+            f"{pred.path}: not on the raters' grid ({gt.path}); --dissensus ignore needs the "
+            "prediction on the same grid as the raters"
+        )
+    gt = aligned
     notes += moved + check_geometry(pred, gt, options.geometry, options.geometry_tolerance)
     ref = label_map(gt, options.threshold)
     labels = None
@@ -75,7 +89,55 @@ def load_case(pair: CasePair, options: ScoreOptions, parsed: ParsedOptions) -> C
     if options.binarize:  # one structure: every non-zero voxel, whatever the names
         ref, labels = _foreground(ref), _foreground(labels)
         gt, pred = _unnamed(gt), _unnamed(pred)
-    return CaseMasks(gt, pred, ref, labels, tuple(notes))
+    return CaseMasks(gt, pred, ref, labels, tuple(notes), keep)
+
+
+def consensus_reference(
+    pair: CasePair, options: ScoreOptions, parsed: ParsedOptions
+) -> tuple[Mask, Any, tuple[str, ...]]:
+    """The raters of a consensus case read, named, put on the first one's grid and fused
+    (``fusion.fuse``); written to ``--write-consensus`` when asked. Returns the reference, the
+    voxels that count (``--dissensus ignore``) and the notes to show."""
+    from dicecli.fusion import fuse
+    from dicecli.geometry import align, check_geometry
+    from dicecli.io import load_mask
+    from dicecli.values import label_map
+
+    tables = pair.rater_tables or (None,) * len(pair.raters)
+    raters = [
+        named(load_mask(path, parsed.read), options.ref_label_table, table, options)
+        for path, table in zip(pair.raters, tables, strict=True)
+        if path is not None
+    ]
+    notes = [w for m in raters for w in m.warnings]
+    first = raters[0]
+    on_grid = [first]
+    for other in raters[1:]:
+        other, grid, moved = align(other, first, options.geometry, options.geometry_tolerance)
+        if grid.array.shape != first.array.shape:
+            raise MaskReadError(
+                f"{other.path} and {first.path}: the raters cover different parts of the image; "
+                "read both on the image series (--reference-image) or export them whole"
+            )
+        notes += moved + check_geometry(other, first, options.geometry, options.geometry_tolerance)
+        on_grid.append(other)
+    if options.binarize:
+        on_grid = [
+            replace(_unnamed(m), array=_foreground(label_map(m, options.threshold)))
+            for m in on_grid
+        ]
+    labels = [label_map(m, options.threshold) for m in on_grid]
+    fused = fuse(
+        on_grid, labels, options.consensus, options.dissensus == "ignore", options.ignore_label
+    )
+    if options.write_consensus:
+        from dicecli.io.write import write_consensus
+
+        path = write_consensus(options.write_consensus, pair.panel_case or pair.case, fused.mask)
+        fused_mask = replace(fused.mask, path=path)
+    else:
+        fused_mask = fused.mask
+    return fused_mask, fused.keep, (*notes, *fused.notes)
 
 
 def named(mask: Mask, side_table: str | None, found: str | None, options: ScoreOptions) -> Mask:

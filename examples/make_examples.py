@@ -469,6 +469,54 @@ def make_rank(root: str) -> None:
                     out.writerow([case, label, value, round(dice, 4), hd95])
 
 
+def _outline(
+    field: np.ndarray, level: float, wobble: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Where one reader draws a structure's boundary: the level set of the anatomy's field,
+    moved by the reader's bias and by smooth (low-frequency) hesitation along the boundary."""
+    from scipy.ndimage import gaussian_filter
+
+    noise = gaussian_filter(rng.standard_normal(field.shape), sigma=(3, 3, 1))
+    noise /= max(float(noise.std()), 1e-9)
+    return field < level + wobble * noise
+
+
+def make_raters(root: str) -> None:
+    """12 CT-like cases outlined by three readers who disagree at the boundary as readers do
+    (one generous, one tight, one hesitant), and a model: close to the readers on the liver,
+    tighter than all of them on the small tumour."""
+    rng = np.random.default_rng(22)
+    spacing = (0.9, 0.9, 3.0)
+    readers = {"reader_a": (0.05, 0.06), "reader_b": (-0.04, 0.06), "reader_c": (0.0, 0.1)}
+    model = {1: (0.03, 0.09), 2: (-0.25, 0.08)}
+    for sub in (*readers, "model"):
+        os.makedirs(os.path.join(root, sub), exist_ok=True)
+    shape = (48, 40, 14)
+    grid = np.meshgrid(*[np.arange(n, dtype=np.float64) for n in shape], indexing="ij")
+    for i in range(1, 13):
+        liver_c = (20 + i % 3, 20, 7)
+        tumour_c = (16 + i % 3, 17 + i % 2, 7)
+        fields = {
+            1: sum(((g - c) / r) ** 2 for g, c, r in zip(grid, liver_c, (12, 10, 5), strict=True)),
+            2: sum(((g - c) / r) ** 2 for g, c, r in zip(grid, tumour_c, (4, 3.5, 2), strict=True)),
+        }
+        masks = {}
+        for name, (bias, wobble) in readers.items():
+            labels = np.zeros(shape, np.uint8)
+            for value in (1, 2):  # the tumour drawn over the liver
+                labels[_outline(fields[value], 1 + bias * value, wobble * value, rng)] = value
+            masks[name] = labels
+        labels = np.zeros(shape, np.uint8)
+        for value in (1, 2):
+            bias, wobble = model[value]
+            labels[_outline(fields[value], 1 + bias, wobble, rng)] = value
+        masks["model"] = labels
+        for sub, labels in masks.items():
+            write_nifti(os.path.join(root, sub, f"case{i:02d}.nii.gz"), labels, spacing)
+    with open(os.path.join(root, "dataset.json"), "w", encoding="utf-8") as f:
+        f.write('{"labels": {"background": 0, "liver": 1, "tumour": 2}}\n')
+
+
 def main(argv: Sequence[str]) -> None:
     makers = (
         ("png", make_png),
@@ -479,10 +527,12 @@ def main(argv: Sequence[str]) -> None:
         ("lesions", make_lesions),
         ("totalseg", make_totalseg),
         ("rank", make_rank),
+        ("raters", make_raters),
     )
     for name, make in makers:
         root = os.path.join(HERE, name)
-        for sub in ("gt", "pred", "ct", "model_a", "model_b"):
+        for sub in ("gt", "pred", "ct", "model_a", "model_b", "model", "reader_a", "reader_b",
+                    "reader_c"):  # fmt: skip
             shutil.rmtree(os.path.join(root, sub), ignore_errors=True)
         make(root)
         print(f"wrote {root}")

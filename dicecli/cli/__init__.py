@@ -21,6 +21,7 @@ def _register() -> None:
     from dicecli.cli.compare import compare
     from dicecli.cli.info import info
     from dicecli.cli.rank import rank
+    from dicecli.cli.raters import agreement_command
     from dicecli.cli.score import report, score
 
     cli.add_command(score)
@@ -28,6 +29,7 @@ def _register() -> None:
     cli.add_command(info)
     cli.add_command(compare)
     cli.add_command(rank)
+    cli.add_command(agreement_command())
 
 
 _register()

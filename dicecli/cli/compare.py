@@ -97,7 +97,7 @@ def run_compare(
 
     from dicecli.api import compare_predictions
     from dicecli.cli.delivery import check_targets, deliver, say_failures
-    from dicecli.cli.score import ProgressBar
+    from dicecli.cli.progress import ProgressBar
     from dicecli.compare import evaluate, parse_worse_rules
     from dicecli.errors import ExitCode, UsageError
     from dicecli.metrics.registry import metric

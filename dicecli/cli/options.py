@@ -295,6 +295,8 @@ journal_options: F = apply(
 
 pairs_option = _PAIRS_OPTION
 score_options = apply(_SCORE_OPTIONS)
+#: ``agreement``'s: raters are never missing a prediction
+agreement_score_options = apply([o for o in _SCORE_OPTIONS if o is not _MISSING_OPTION])
 #: ``rank``'s: its own ``--labels`` takes bare structure names too, and its own ``--missing``
 #: says what a missing case is worth
 ranking_score_options = apply(

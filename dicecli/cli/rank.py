@@ -162,7 +162,7 @@ def run_rank(
 
     from dicecli.api.rank import rank_submissions
     from dicecli.cli.delivery import check_targets, deliver, say_failures
-    from dicecli.cli.score import ProgressBar
+    from dicecli.cli.progress import ProgressBar
     from dicecli.errors import ExitCode
     from dicecli.options import make_options
     from dicecli.rank.settings import (

@@ -19,6 +19,8 @@ from dicecli.cli.outputs import (
     report_options,
     summary_only_option,
 )
+from dicecli.cli.progress import ProgressBar
+from dicecli.cli.raters import check_not_panel, is_panel, panel_options, run_panel
 from dicecli.cli.settings import config_option, merged, resolved_settings
 from dicecli.cli.types import FormatsCommand
 
@@ -30,10 +32,11 @@ def _options(f: Any) -> Any:
     for decorator in reversed(
         [
             click.argument("pred", required=False, type=click.Path()),
-            click.argument("gt", required=False, type=click.Path()),
+            click.argument("gt", nargs=-1, type=click.Path()),
             config_option,
             pairs_option,
             score_options,
+            panel_options,
             gate_options,
             output_options,
             summary_only_option,
@@ -52,7 +55,8 @@ def _options(f: Any) -> Any:
 def score(**params: Any) -> None:
     """Score predictions in PRED against references in GT (folders paired by case id, or two
     masks: files, DICOM series folders or folders of per-structure masks). Structures are
-    matched by name where the masks name them, else by label value.
+    matched by name where the masks name them, else by label value. Several references (PRED
+    GT1 GT2 ...): the model against each rater, their consensus and the inter-rater band.
 
     Exit codes: 0 scored and every gate passed; 1 a gate failed; 2 usage error; 3 input error (the
     other cases are still written); 4 GPU requested but unusable; 5 no cases found.
@@ -75,7 +79,7 @@ def report(**params: Any) -> None:
 
 def run_score(
     pred: str | None,
-    gt: str | None,
+    gt: tuple[str, ...] | str | None,
     pairs: str | None,
     outputs: tuple[str, ...],
     fmt: str,
@@ -106,6 +110,23 @@ def run_score(
     context = click.get_current_context()
     gate_args["fail_under"] = merged(context, "fail_under", gate_args["fail_under"])
     context.params["fail_under"] = gate_args["fail_under"]
+    references = (gt,) if isinstance(gt, str) else tuple(gt or ())
+    rater_names = options.pop("rater_names", None)
+    below_raters = options.pop("fail_below_raters", False)
+    if is_panel(references, pairs):
+        with error_funnel(debug):
+            if lesion_table:
+                from dicecli.errors import UsageError
+
+                raise UsageError("--lesion-table is written for one reference; with several "
+                                 "raters the lesion columns are in the CSV/JSON rows")  # fmt: skip
+        run_panel(pred, references, pairs, outputs, fmt, summary_only, progress, debug, verbose,
+                  annotations, title, journal, resume, gate_args, rater_names, below_raters,
+                  **options)  # fmt: skip
+        return
+    with error_funnel(debug):
+        check_not_panel({**options, "rater_names": rater_names, "fail_below_raters": below_raters})
+    gt = references[0] if references else None
     with error_funnel(debug):
         targets = [(path, format_for_path(path)) for path in outputs]
         check_lesion_table(lesion_table, options["lesions"])
@@ -253,30 +274,6 @@ def lesion_table_writer(path: str) -> Any:
     return write
 
 
-def _report_pairing(pairing: Any) -> None:
-    """What pairing passed over, one line per kind (a folder of 10 000 notes is one line)."""
-    for paths, why in (
-        (pairing.ignored, "not a mask format dicecli reads, or --pattern did not match"),
-        (pairing.unreadable, "could not be read: a symbolic link loop or to nothing, or no "
-         "permission"),
-    ):  # fmt: skip
-        if paths:
-            shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
-            what = "entry" if len(paths) == 1 else f"{len(paths)} entries"
-            click.echo(f"warning: {what} skipped ({why}): {shown}", err=True)
-    for path in pairing.unmatched_predictions:
-        click.echo(f"warning: {path}: prediction without a reference; not scored", err=True)
-    missing = pairing.missing
-    if missing:
-        click.echo(
-            f"warning: {pairing.predictions + ': ' if pairing.predictions else ''}"
-            f"{len(missing)} reference(s) without prediction: "
-            + ", ".join(p.case for p in missing[:10])
-            + (" ..." if len(missing) > 10 else ""),
-            err=True,
-        )
-
-
 def _report_problems(result: RunResult, debug: bool) -> None:
     for text in result.notes:
         click.echo(f"note: {text}", err=True)
@@ -289,45 +286,3 @@ def _report_problems(result: RunResult, debug: bool) -> None:
         click.echo(f"error: {lines[0]}", err=True)
         if debug and len(lines) > 1:
             click.echo("\n".join(lines[1:]), err=True)
-
-
-class ProgressBar:
-    """A rich progress bar on stderr (cases done of cases paired), or nothing."""
-
-    def __init__(self, show: bool) -> None:
-        self.show = show
-        self.bar: Any = None
-        self.task: Any = None
-
-    def __enter__(self) -> ProgressBar:
-        if self.show:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-            self.bar = Progress(
-                "scoring",
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self.bar.start()
-            self.task = self.bar.add_task("scoring", total=None)
-        return self
-
-    def paired(self, pairing: Any, to_score: int) -> None:
-        """Say what pairing found; the total grows by the cases to score (one call per set of
-        predictions: ``compare`` scores several)."""
-        _report_pairing(pairing)
-        if self.bar is not None:
-            total = self.bar.tasks[0].total or 0
-            self.bar.update(self.task, total=total + to_score)
-
-    def tick(self, outcome: Any) -> None:
-        if self.bar is not None:
-            self.bar.advance(self.task)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()

@@ -79,7 +79,7 @@ def _check_geometry(path: str, mask: Mask) -> None:
     elif not all(math.isfinite(v) for v in mask.origin):
         problem = f"origin {', '.join(f'{v:g}' for v in mask.origin)}"
     else:
-        n = int(math.isqrt(len(mask.direction)))
+        n = math.isqrt(len(mask.direction))
         matrix = np.asarray(mask.direction, dtype=float)
         if n * n != len(mask.direction) or not np.isfinite(matrix).all():
             problem = "axis directions that are not finite numbers"

@@ -20,6 +20,11 @@ GeometryPolicy = Literal["strict", "warn", "ignore", "resample"]
 DevicePolicy = Literal["auto", "cpu", "gpu"]
 Hd95Mode = Literal["max", "pooled"]
 LayoutPolicy = Literal["auto", "cases", "structures"]
+#: ``--consensus``: how several raters' masks become one reference, per case and structure
+ConsensusMethod = Literal["staple", "majority", "all", "any"]
+#: ``--dissensus``: the voxels the raters disagree on are kept (scored against the consensus)
+#: or left out of every count of the consensus rows
+DissensusPolicy = Literal["keep", "ignore"]
 #: Which side lacks a structure: its table has no structure of that name.
 Absent = Literal["", "reference", "prediction", "both"]
 
@@ -187,6 +192,13 @@ class CasePair:
     #: label tables found beside the data (``*_dseg.tsv``, ``dataset.json``) for each side
     pred_table: str | None = None
     gt_table: str | None = None
+    #: a consensus case: every rater's reference (``gt`` is the first), fused in the worker
+    #: under ``ScoreOptions.consensus``, and the label tables found beside each
+    raters: tuple[str | None, ...] = ()
+    rater_tables: tuple[str | None, ...] = ()
+    #: a job of a panel of raters: ``case`` then names the comparison too ("case01 [r2]"), and
+    #: this is the case id itself
+    panel_case: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +274,10 @@ class ScoreOptions:
     find_label_tables: bool = True
     binarize: bool = False
     layout: LayoutPolicy = "auto"
+    consensus: ConsensusMethod | None = None
+    dissensus: DissensusPolicy = "keep"
+    #: a folder where each case's consensus reference is written
+    write_consensus: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from dicecli.models.registry import Registry
 if TYPE_CHECKING:
     from dicecli.models import CompareResult, RunResult
     from dicecli.models.rank import RankResult
+    from dicecli.models.raters import PanelResult
 
 __all__ = [
     "Kind",
@@ -37,15 +38,16 @@ __all__ = [
 ]
 
 
-#: What a writer writes: a score result, a comparison or a ranking.
-Kind = Literal["score", "compare", "rank"]
+#: What a writer writes: a score result, a comparison, a ranking or a panel of raters.
+Kind = Literal["score", "compare", "rank", "panel"]
 
 
 @dataclass(frozen=True, slots=True)
 class Writer:
     """One output format: ``write`` a score result (``dicecli score``/``report``) and, when
-    given, a comparison (``write_compare``, ``dicecli compare``) and a ranking (``write_rank``,
-    ``dicecli rank``)."""
+    given, a comparison (``write_compare``, ``dicecli compare``), a ranking (``write_rank``,
+    ``dicecli rank``) and a panel of raters (``write_panel``, ``dicecli score PRED GT1 GT2``,
+    ``dicecli agreement``)."""
 
     name: str
     extensions: tuple[str, ...]
@@ -53,10 +55,16 @@ class Writer:
     write_compare: Callable[[CompareResult, IO[str]], None] | None = None
     title: str = ""
     write_rank: Callable[[RankResult, IO[str]], None] | None = None
+    write_panel: Callable[[PanelResult, IO[str]], None] | None = None
 
     def writes(self, kind: Kind) -> Callable[[Any, IO[str]], None] | None:
         """The function that writes a result of ``kind``, or None."""
-        return {"score": self.write, "compare": self.write_compare, "rank": self.write_rank}[kind]
+        return {
+            "score": self.write,
+            "compare": self.write_compare,
+            "rank": self.write_rank,
+            "panel": self.write_panel,
+        }[kind]
 
 
 _WRITERS: Registry[Writer] = Registry("writer", lambda writer: writer.extensions)
@@ -84,7 +92,12 @@ def writer_of(name: str, kind: Kind) -> Callable[[Any, IO[str]], None]:
     """The function that writes a result of ``kind`` in format ``name``."""
     write = _WRITERS.get(name).writes(kind)
     if write is None:
-        what = {"score": "score results", "compare": "comparisons", "rank": "rankings"}[kind]
+        what = {
+            "score": "score results",
+            "compare": "comparisons",
+            "rank": "rankings",
+            "panel": "results of several raters",
+        }[kind]
         raise UsageError(f"{name} does not write {what}; use {extensions(kind)}")
     return write
 
@@ -164,6 +177,7 @@ def _lazy(module: str, function: str) -> Callable[[Any, IO[str]], None]:
 
 _COMPARE = "dicecli.report.compare_"
 _RANK = "dicecli.report.rank_"
+_PANEL = "dicecli.report.panel_"
 
 for _writer in (
     Writer(
@@ -173,6 +187,7 @@ for _writer in (
         _lazy(_COMPARE, "write_table"),
         "terminal tables",
         _lazy(_RANK, "write_table"),
+        _lazy(_PANEL, "write_table"),
     ),
     Writer(
         "csv",
@@ -181,6 +196,7 @@ for _writer in (
         _lazy(_COMPARE, "write_csv"),
         "one row per case and label",
         _lazy(_RANK, "write_csv"),
+        _lazy(_PANEL, "write_csv"),
     ),
     Writer(
         "json",
@@ -189,6 +205,7 @@ for _writer in (
         _lazy(_COMPARE, "write_json"),
         "everything, with the options",
         _lazy(_RANK, "write_json"),
+        _lazy(_PANEL, "write_json"),
     ),
     Writer(
         "markdown",
@@ -197,6 +214,7 @@ for _writer in (
         _lazy(_COMPARE, "write_markdown"),
         "for pull requests and step summaries",
         _lazy(_RANK, "write_markdown"),
+        _lazy(_PANEL, "write_markdown"),
     ),
     Writer(
         "junit",
@@ -204,6 +222,7 @@ for _writer in (
         _lazy("dicecli.report.junit", "write_junit"),
         _lazy(_COMPARE, "write_junit"),
         "JUnit XML for CI test reports",
+        write_panel=_lazy(_PANEL, "write_junit"),
     ),
     Writer(
         "html",
@@ -212,6 +231,7 @@ for _writer in (
         _lazy("dicecli.report.compare_html", "write_compare_html"),
         "a self-contained study report",
         _lazy("dicecli.report.rank_html", "write_rank_html"),
+        _lazy("dicecli.report.panel_html", "write_panel_html"),
     ),
 ):
     register_writer(_writer)
