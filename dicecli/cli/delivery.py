@@ -10,6 +10,9 @@ from typing import IO
 
 import click
 
+from dicecli.cli.funnel import one_line
+from dicecli.errors import DiceCliError
+
 Write = Callable[[IO[str]], None]
 
 
@@ -43,7 +46,16 @@ def deliver(to_stdout: Write, files: Iterable[tuple[str, Write]]) -> list[str]:
             write_atomic(path, write)
         except OSError as e:
             failures.append(f"{path}: could not be written ({e.strerror or e})")
+        except DiceCliError as e:  # what the format cannot hold (a report on a non-DICOM case)
+            failures.append(f"{path}: not written: {one_line(e)}")
+        except Exception as e:  # noqa: BLE001 - a writer's library failing on this result
+            failures.append(f"{path}: could not be written ({type(e).__name__}: {message_of(e)})")
     return failures
+
+
+def message_of(error: BaseException) -> str:
+    """A third party's message on one line."""
+    return " ".join(str(error).split()) or "(no message)"
 
 
 def say_failures(failures: list[str]) -> None:

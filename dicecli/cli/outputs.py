@@ -18,9 +18,9 @@ def _formats(kind: Kind) -> list[F]:
     results of ``kind`` (score, compare, rank)."""
 
     def names() -> list[str]:
-        from dicecli.report import writers
+        from dicecli.report import stdout_writers
 
-        return [w.name for w in writers(kind)]
+        return [w.name for w in stdout_writers(kind)]
 
     def output_help() -> str:
         from dicecli.report import extensions
@@ -85,6 +85,18 @@ lesion_table_option: F = click.option(
     type=click.Path(dir_okay=False),
     help="With --lesions: write one row per lesion (case, label, side, id, voxels, mL, "
     "centroid mm, bounding box, match, IoU, Dice, status) to a .csv or .json file.",
+)
+
+mlflow_option: F = click.option(
+    "--mlflow",
+    "mlflow_uri",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[URI]",
+    help="Log the run to MLflow: the summary means as metrics, the options as params, the -o "
+    'files as artifacts (pip install "dicecli[mlflow]"); URI: the tracking server or store '
+    "(default: MLFLOW_TRACKING_URI). Write --mlflow=URI, or --mlflow last.",
 )
 
 summary_only_option: F = click.option(

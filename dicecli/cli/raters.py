@@ -168,6 +168,7 @@ def run_panel(
 
         files = [(p, partial(writer_of(f, "panel"), result)) for p, f in targets]
         failed = deliver(to_stdout, files)
+        _append_step_summary(result)
         for text in result.notes:
             click.echo(f"note: {text}", err=True)
         for text in result.warnings:
@@ -204,6 +205,19 @@ def run_panel(
             sys.exit(int(ExitCode.INPUT_ERROR))
         if failed_gate:
             sys.exit(int(ExitCode.GATE_FAILED))
+
+
+def _append_step_summary(result: Any) -> None:
+    """GitHub Actions: the panel's Markdown appended to ``$GITHUB_STEP_SUMMARY``."""
+    import os
+
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return
+    from dicecli.report.panel_ import write_markdown
+
+    with open(path, "a", encoding="utf-8") as stream:
+        write_markdown(result, stream)
 
 
 def agreement_command() -> click.Command:

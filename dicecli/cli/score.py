@@ -15,6 +15,7 @@ from dicecli.cli.interrupt import interrupt_guard
 from dicecli.cli.options import journal_options, pairs_option, scheduler_options, score_options
 from dicecli.cli.outputs import (
     lesion_table_option,
+    mlflow_option,
     output_options,
     report_options,
     summary_only_option,
@@ -41,6 +42,7 @@ def _options(f: Any) -> Any:
             output_options,
             summary_only_option,
             lesion_table_option,
+            mlflow_option,
             journal_options,
             scheduler_options,
             report_options,
@@ -94,6 +96,7 @@ def run_score(
     lesion_table: str | None,
     journal: str | None,
     resume: bool,
+    mlflow_uri: str | None = None,
     **options: Any,
 ) -> None:
     """Score, gate, write every output, say what went wrong, exit with the right code."""
@@ -115,6 +118,11 @@ def run_score(
     below_raters = options.pop("fail_below_raters", False)
     if is_panel(references, pairs):
         with error_funnel(debug):
+            if mlflow_uri is not None:
+                from dicecli.errors import UsageError
+
+                raise UsageError("--mlflow logs one reference's run; with several raters "
+                                 "log the -o panel.json yourself")  # fmt: skip
             if lesion_table:
                 from dicecli.errors import UsageError
 
@@ -131,6 +139,15 @@ def run_score(
         targets = [(path, format_for_path(path)) for path in outputs]
         check_lesion_table(lesion_table, options["lesions"])
         check_targets([*outputs, lesion_table])
+        if mlflow_uri is not None:
+            from dicecli.report.mlflow_ import check_mlflow
+
+            if mlflow_uri and gt is None and pairs is None:
+                from dicecli.errors import UsageError
+
+                raise UsageError(f"--mlflow took {mlflow_uri} as its tracking URI, leaving GT "
+                                 "out; write --mlflow=URI, or --mlflow last")  # fmt: skip
+            check_mlflow(mlflow_uri)
         gate, baseline = build_gate(**gate_args)
         show = sys.stderr.isatty() if progress is None else progress
         start = time.perf_counter()
@@ -159,6 +176,8 @@ def run_score(
         if gate.active or baseline is not None:
             result = apply_gate(result, gate, baseline)
         failed = _write(result, fmt, summary_only, targets, lesion_table)
+        if mlflow_uri is not None:
+            failed += _log_mlflow(result, mlflow_uri, [p for p, _ in targets], failed)
         append_step_summary(result)
         _report_problems(result, debug)
         report_gate(result, annotations, report_on_stdout=fmt in ("table", "markdown"))
@@ -227,10 +246,35 @@ def _write(
         else:
             writer(fmt).write(result, stream)
 
-    files = [(path, partial(writer(target_fmt).write, result)) for path, target_fmt in targets]
+    from dicecli.report import case_paths
+
+    files = []
+    for path, target_fmt in targets:
+        chosen = writer(target_fmt)
+        if chosen.per_case:  # one file per case: x.sr.dcm, or x.CASE.sr.dcm for several
+            cases = list(dict.fromkeys(str(c) for c in result.cases["case"]))
+            for case, each in case_paths(path, cases):
+                files.append((each, partial(chosen.write, result, case=case)))
+        else:
+            files.append((path, partial(chosen.write, result)))
     if lesion_table:
         files.append((lesion_table, partial(lesion_table_writer(lesion_table), result)))
     return deliver(to_stdout, files)
+
+
+def _log_mlflow(result: RunResult, uri: str, paths: list[str], failed: list[str]) -> list[str]:
+    """The run logged to MLflow with the -o files written; a failure as one line."""
+    from dicecli.cli.delivery import message_of
+    from dicecli.report.mlflow_ import log_run
+
+    written = [p for p in paths if not any(f.startswith(f"{p}:") for f in failed)]
+    try:
+        run_id = log_run(result, uri or None, written)
+    except Exception as e:  # noqa: BLE001 - a server down or a store MLflow refuses
+        why = f"{type(e).__name__}: {message_of(e)}"
+        return [f"--mlflow {uri or '(default)'}: the run could not be logged ({why})"]
+    click.echo(f"note: logged to MLflow run {run_id}", err=True)
+    return []
 
 
 def _report_interrupt(result: RunResult, interrupt: Any, journal: str | None) -> None:

@@ -25,10 +25,12 @@ if TYPE_CHECKING:
 __all__ = [
     "Kind",
     "Writer",
+    "case_paths",
     "check_writable",
     "compare_writer",
     "format_for_path",
     "register_writer",
+    "stdout_writers",
     "unregister_writer",
     "write_atomic",
     "write_file",
@@ -51,11 +53,32 @@ class Writer:
 
     name: str
     extensions: tuple[str, ...]
-    write: Callable[[RunResult, IO[str]], None]
+    write: Callable[..., None]
     write_compare: Callable[[CompareResult, IO[str]], None] | None = None
     title: str = ""
     write_rank: Callable[[RankResult, IO[str]], None] | None = None
     write_panel: Callable[[PanelResult, IO[str]], None] | None = None
+    #: bytes, not text: written only to files (``-o``), into the binary stream under the text
+    binary: bool = False
+    #: the modules it needs and the extra that installs them: ``(("pyarrow",), "parquet")``
+    requires: tuple[tuple[str, ...], str] | None = None
+    #: one file per case (``write(result, stream, case=...)``): ``-o x.sr.dcm`` of a run of
+    #: several cases writes ``x.CASE.sr.dcm`` for each (``case_paths``)
+    per_case: bool = False
+
+    def check_available(self, path: str) -> None:
+        """A ``UsageError`` naming ``path`` and the install command when a module is missing."""
+        import importlib.util
+
+        if self.requires is None:
+            return
+        modules, extra = self.requires
+        missing = [m for m in modules if importlib.util.find_spec(m) is None]
+        if missing:
+            raise UsageError(
+                f"-o {path}: the {self.name} output needs {', '.join(missing)}: "
+                f'pip install "dicecli[{extra}]"'
+            )
 
     def writes(self, kind: Kind) -> Callable[[Any, IO[str]], None] | None:
         """The function that writes a result of ``kind``, or None."""
@@ -113,16 +136,29 @@ def extensions(kind: Kind = "score") -> str:
 
 
 def format_for_path(path: str, explicit: str | None = None, kind: Kind = "score") -> str:
-    """The writer for ``-o PATH``: from the extension, unless given."""
+    """The writer for ``-o PATH``: from the extension (the longest that matches: ``.sr.dcm``
+    before ``.dcm``), unless given; its modules checked (an extra not installed is a usage
+    error naming the install command)."""
     if explicit:
         return explicit
-    ext = os.path.splitext(path)[1].lower()
-    found = [w.name for w in writers(kind) if ext in w.extensions]
+    name = os.path.basename(path).lower()
+    found = sorted(
+        ((len(e), w) for w in writers(kind) for e in w.extensions if name.endswith(e)),
+        key=lambda t: -t[0],
+    )
     if not found:
+        ext = os.path.splitext(path)[1].lower()
         raise UsageError(
             f"-o {path}: unknown output extension {ext or '(none)'}; use {extensions(kind)}"
         )
-    return found[0]
+    chosen = found[0][1]
+    chosen.check_available(path)
+    return chosen.name
+
+
+def stdout_writers(kind: Kind = "score") -> tuple[Writer, ...]:
+    """The writers ``--format`` offers: text ones (a binary format goes to a file, -o)."""
+    return tuple(w for w in writers(kind) if not w.binary)
 
 
 def write_file(result: RunResult, path: str, fmt: str) -> None:
@@ -166,13 +202,28 @@ def write_atomic(path: str, write: Callable[[IO[str]], None]) -> None:
         raise
 
 
-def _lazy(module: str, function: str) -> Callable[[Any, IO[str]], None]:
+def _lazy(module: str, function: str) -> Callable[..., None]:
     """The writer ``module.function``, imported when first used (``--help`` stays light)."""
 
-    def write(result: Any, stream: IO[str]) -> None:
-        getattr(importlib.import_module(module), function)(result, stream)
+    def write(result: Any, stream: IO[str], **keywords: Any) -> None:
+        getattr(importlib.import_module(module), function)(result, stream, **keywords)
 
     return write
+
+
+def case_paths(path: str, cases: list[str]) -> list[tuple[str, str]]:
+    """(case, path) of a per-case writer's files: ``path`` itself for one case, else the case
+    id before the path's (longest) extension: ``out/report.sr.dcm`` -> ``out/report.c01.sr.dcm``."""
+    if len(cases) == 1:
+        return [(cases[0], path)]
+    folder, name = os.path.split(path)
+    lower = name.lower()
+    suffix = max((e for w in _WRITERS.entries() for e in w.extensions if lower.endswith(e)),
+                 key=len, default=os.path.splitext(name)[1])  # fmt: skip
+    stem = name[: len(name) - len(suffix)]
+    from dicecli.io.write import safe_name
+
+    return [(c, os.path.join(folder, f"{stem}.{safe_name(c)}{suffix}")) for c in cases]
 
 
 _COMPARE = "dicecli.report.compare_"
@@ -223,6 +274,28 @@ for _writer in (
         _lazy(_COMPARE, "write_junit"),
         "JUnit XML for CI test reports",
         write_panel=_lazy(_PANEL, "write_junit"),
+    ),
+    Writer(
+        "openmetrics",
+        (".prom",),
+        _lazy("dicecli.report.openmetrics", "write_openmetrics"),
+        title="OpenMetrics gauges for GitLab metrics reports and Prometheus",
+    ),
+    Writer(
+        "parquet",
+        (".parquet",),
+        _lazy("dicecli.report.parquet_", "write_parquet"),
+        title='the per-case table, typed (pip install "dicecli[parquet]")',
+        binary=True,
+        requires=(("pyarrow",), "parquet"),
+    ),
+    Writer(
+        "sr",
+        (".sr.dcm",),
+        _lazy("dicecli.report.sr", "write_sr"),
+        title="DICOM SR (TID 1500) per case, on the SEG or RTSTRUCT it describes",
+        binary=True,
+        per_case=True,
     ),
     Writer(
         "html",
