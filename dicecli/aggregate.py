@@ -115,20 +115,28 @@ def case_rows(
     tallies: Sequence[CaseTally], regions: Sequence[Region], options: ScoreOptions
 ) -> pd.DataFrame:
     """One row per (case, region) with counts, metrics, volumes and the empty situation."""
-    from dicecli.options import parse_options
+    from dicecli.options import parse_options, parse_worst
 
     parsed = parse_options(options)
     surface = parsed.surface
     lesions = lesion_columns(options)
+    worst = parse_worst(options.worst) if options.worst else {}
     rows: list[dict[str, Any]] = []
     for t in tallies:
         matched = {m.key: m for m in t.matches}
         for region in regions:
             counts, sides = _region_counts(t, region, matched, options.ignore_label)
-            metrics = overlap_metrics(counts, options.empty, options.smooth)
+            vol = t.voxel_volume_ml
+            metrics = overlap_metrics(
+                counts, options.empty, options.smooth, beta=options.beta, voxel_ml=vol
+            )
             if surface:
                 metrics |= _surface_values(t, region, options, parsed.empty_distance, surface)
-            vol = t.voxel_volume_ml
+            lesion = _lesion_values(t, region, options) if lesions else {}
+            for name, value in worst.items():  # --worst: the value where it is undefined
+                for values in (metrics, lesion):
+                    if name in values and _undefined(values[name]):
+                        values[name] = value
             pred_ml = counts.pred * vol if vol is not None else math.nan
             ref_ml = counts.ref * vol if vol is not None else math.nan
             rows.append(
@@ -149,7 +157,7 @@ def case_rows(
                     "gt_path": t.gt_path,
                     **sides,
                     **{column: t.meta.get(key, "") for key, column in DICOM_COLUMNS.items()},
-                    **(_lesion_values(t, region, options) if lesions else {}),
+                    **lesion,
                 }
             )
     dicom = any(any(t.meta.values()) for t in tallies)
@@ -160,6 +168,13 @@ def case_rows(
     if lesions:
         frame = frame.astype(dict.fromkeys(LESION_COUNTS, "int64"))
     return frame
+
+
+def _undefined(value: Any) -> bool:
+    try:
+        return math.isnan(float(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _region_counts(

@@ -64,9 +64,17 @@ def set_pairs(names: Sequence[str], all_pairs: bool) -> tuple[tuple[str, str], .
     return tuple((names[0], b) for b in names[1:])
 
 
-def metrics_of(cases: pd.DataFrame) -> tuple[str, ...]:
-    """The metrics present in a per-case table, overlap first."""
-    return tuple(m for m in registry.names() if m in cases.columns)
+def metrics_of(cases: pd.DataFrame, named: str = "") -> tuple[str, ...]:
+    """The metrics compared: those present in a per-case table, overlap first -- of the overlap
+    metrics the ones shown by default and those ``--metrics`` names (``named``; ``all``: every
+    one), so that a metric added to the registry does not change the Holm family of a run."""
+    chosen = {n.strip() for n in named.split(",")}
+    return tuple(
+        m.name
+        for m in registry.metrics()
+        if m.name in cases.columns
+        and (m.family != "overlap" or m.shown or m.name in chosen or "all" in chosen)
+    )
 
 
 def compare_tables(

@@ -8,6 +8,7 @@ before any file is read. ``make_options`` checks a ``ScoreOptions`` as a whole (
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import fields
 from functools import lru_cache
@@ -59,6 +60,10 @@ def make_options(**kwargs: Any) -> ScoreOptions:
     for name, choices in _CHOICES.items():
         if getattr(options, name) not in choices:
             raise UsageError(f"{name} must be one of {', '.join(choices)}")
+    if not options.beta > 0 or math.isinf(options.beta):
+        raise UsageError("--beta must be a positive number")
+    if options.worst:
+        parse_worst(options.worst)
     if options.consensus is not None and options.consensus not in get_args(ConsensusMethod):
         raise UsageError(f"consensus must be one of {', '.join(get_args(ConsensusMethod))}")
     if options.dissensus == "ignore" and (options.lesions or parse_metrics(options.metrics)):
@@ -147,6 +152,30 @@ def parse_metrics(text: str) -> tuple[str, ...]:
     if names & {"all", "surface"}:
         return surface
     return tuple(m for m in surface if m in names)
+
+
+def parse_worst(text: str) -> dict[str, float]:
+    """``--worst hd95=374,assd=100``: per metric the value it takes where it is undefined (both
+    or one mask empty), as BraTS (HD95 374 mm), TopCoW (90 mm) and MIST rank with."""
+    out: dict[str, float] = {}
+    if str(text).strip().isdigit():  # the HTML report's --worst N of earlier versions
+        return out
+    known = registry.names()
+    for item in str(text).split(","):
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(f"--worst: write METRIC=VALUE,... (e.g. hd95=374), not {item!r}")
+        if name not in known:
+            raise UsageError(f"--worst: unknown metric {name!r}; choose from {', '.join(known)}")
+        try:
+            number = float(value)
+        except ValueError:
+            raise UsageError(f"--worst {name}: {value!r} is not a number") from None
+        if math.isnan(number):
+            raise UsageError(f"--worst {name}: give a number, not nan")
+        out[name] = number
+    return out
 
 
 def parse_empty_distance(text: str) -> float:

@@ -66,13 +66,14 @@ def test_readme_csv_columns_match_the_code(runner, tmp_path):
 def test_readme_metric_formulas_match_the_code():
     rows = {row[0].strip("`"): row[1] for row in table_rows(section("## Metrics"))}
     counts = Counts(tp=7, fp=3, fn=5, tn=85)
-    computed = overlap_metrics(counts)
+    computed = overlap_metrics(counts, beta=3.0, voxel_ml=0.25)  # B and V below
     assert set(METRICS) <= set(rows)
     for metric in METRICS:
         formula = rows[metric].split(" = ")[0].split(";")[0]
-        formula = re.sub(r"\s\([A-Za-z, ]+\)$", "", formula.strip())
+        formula = re.sub(r"\s\([A-Za-z', ]+\)$", "", formula.strip())
         expression = re.sub(r"(\d)(TP|FP|FN|TN)", r"\1*\2", formula)
-        value = eval(expression, {}, {"TP": 7, "FP": 3, "FN": 5, "TN": 85})
+        names = {"TP": 7, "FP": 3, "FN": 5, "TN": 85, "B": 3.0, "V": 0.25}
+        value = eval(expression, {"abs": abs}, names)
         assert value == pytest.approx(computed[metric]), metric
 
 

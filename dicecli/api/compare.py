@@ -77,7 +77,7 @@ def compare_predictions(
         {n: run.cases for n, run in runs.items()},
         pairs,
         labels,
-        metrics_of(first.cases),
+        metrics_of(first.cases, opts.metrics),
         first.options.ci_resamples,
     )
     return CompareResult(tuple(names), tuple(paths), os.fspath(reference), runs, comparisons, pairs)

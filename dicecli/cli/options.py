@@ -12,6 +12,14 @@ _PAIRS_OPTION: F = click.option(
     help="CSV manifest with columns case,pred,gt (instead of PRED GT).",
 )
 
+_WORST_OPTION: F = click.option(
+    "--worst",
+    type=Checked("dicecli.options.parse_worst"),
+    metavar="METRIC=VALUE,...",
+    help="The value a metric takes where it is undefined (empty masks), per metric: "
+    "hd95=374,assd=100 (BraTS ranks HD95 with 374 mm); in the rows, the summary and the gates.",
+)
+
 _LABELS_OPTION: F = click.option(
     "--labels",
     type=Checked("dicecli.labels.parse_labels"),
@@ -99,6 +107,15 @@ _SCORE_OPTIONS: list[F] = [
         metavar="S",
         help="Laplace smoothing of Dice: (2TP+S)/(2TP+FP+FN+S).",
     ),
+    click.option(
+        "--beta",
+        type=float,
+        default=2.0,
+        show_default=True,
+        metavar="B",
+        help="The fbeta column: recall weighted B times precision (2: F2).",
+    ),
+    _WORST_OPTION,
     click.option(
         "--empty",
         type=click.Choice(["nan", "one", "zero"]),
@@ -298,7 +315,7 @@ score_options = apply(_SCORE_OPTIONS)
 #: ``agreement``'s: raters are never missing a prediction
 agreement_score_options = apply([o for o in _SCORE_OPTIONS if o is not _MISSING_OPTION])
 #: ``rank``'s: its own ``--labels`` takes bare structure names too, and its own ``--missing``
-#: says what a missing case is worth
+#: and ``--worst`` say what a missing or undefined case is worth
 ranking_score_options = apply(
-    [o for o in _SCORE_OPTIONS if o is not _MISSING_OPTION and o is not _LABELS_OPTION]
+    [o for o in _SCORE_OPTIONS if o not in (_MISSING_OPTION, _LABELS_OPTION, _WORST_OPTION)]
 )

@@ -67,10 +67,11 @@ _OUTPUT_OPTIONS: list[F] = [
 _REPORT_OPTIONS: list[F] = [
     click.option("--title", help="HTML report: its title (default: from the prediction folder)."),
     click.option(
-        "--worst",
+        "--overlays",
         type=click.IntRange(min=0),
         default=10,
         show_default=True,
+        metavar="N",
         help="HTML report: overlay thumbnails of the N worst case/label pairs.",
     ),
     click.option(

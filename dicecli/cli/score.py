@@ -91,7 +91,7 @@ def run_score(
     verbose: bool,
     annotations: str,
     title: str | None,
-    worst: int,
+    overlays: int,
     images: str | None,
     lesion_table: str | None,
     journal: str | None,
@@ -114,6 +114,11 @@ def run_score(
     gate_args["fail_under"] = merged(context, "fail_under", gate_args["fail_under"])
     context.params["fail_under"] = gate_args["fail_under"]
     references = (gt,) if isinstance(gt, str) else tuple(gt or ())
+    if options.get("worst") and str(options["worst"]).strip().isdigit():
+        # earlier versions' --worst N: the HTML report's overlays, now --overlays N
+        click.echo("note: --worst N is now --overlays N (the HTML report's thumbnails); "
+                   "--worst takes METRIC=VALUE", err=True)  # fmt: skip
+        overlays, options["worst"] = int(options["worst"]), None
     rater_names = options.pop("rater_names", None)
     below_raters = options.pop("fail_below_raters", False)
     if is_panel(references, pairs):
@@ -171,7 +176,7 @@ def run_score(
                 f"backend: {result.backend}; {n} case(s) in {time.perf_counter() - start:.2f} s",
                 err=True,
             )
-        html = HtmlOptions(title or default_title(pred), worst, images)
+        html = HtmlOptions(title or default_title(pred), overlays, images)
         result = replace(result, settings=resolved_settings(context), html=html)
         if gate.active or baseline is not None:
             result = apply_gate(result, gate, baseline)

@@ -1,14 +1,17 @@
 """Overlap metrics from confusion counts, and the counts of a region from a case's tally.
 
 Dice = 2TP/(2TP+FP+FN); IoU = TP/(TP+FP+FN); precision = TP/(TP+FP); recall = TP/(TP+FN);
-specificity = TN/(TN+FP). A 0/0 ratio is NaN, except Dice and IoU with both masks empty, which
-follow the ``empty`` policy. Laplace smoothing ``smooth`` s gives Dice = (2TP+s)/(2TP+FP+FN+s).
+specificity = TN/(TN+FP); MCC, Cohen's kappa, F-beta, volumetric similarity, relative and
+absolute volume differences (``registry.py``). A 0/0 ratio is NaN, except Dice, IoU, F-beta
+and VS with both masks empty, which follow the ``empty`` policy. Laplace smoothing ``smooth``
+s gives Dice = (2TP+s)/(2TP+FP+FN+s).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -57,11 +60,19 @@ def _ratio(num: float, den: float) -> float:
 
 
 def overlap_metrics(
-    counts: Counts, empty: EmptyPolicy = "nan", smooth: float = 0.0
+    counts: Counts, empty: EmptyPolicy = "nan", smooth: float = 0.0, **extras: Any
 ) -> dict[str, float]:
-    """Every registered overlap metric (Dice, IoU, precision, recall, specificity...) of one
-    region in one case (``registry.py`` holds the formulas)."""
-    return {m.name: m.compute(counts, empty, smooth) for m in metrics("overlap") if m.compute}
+    """Every registered overlap metric (Dice, IoU, precision, recall, specificity, MCC...) of
+    one region in one case (``registry.py`` holds the formulas); ``extras`` are what some
+    formulas need besides the counts (``beta``, ``voxel_ml``), each passed to those that
+    declare it."""
+    out = {}
+    for m in metrics("overlap"):
+        if m.compute is None:
+            continue
+        given = {k: extras[k] for k in m.extras if k in extras}
+        out[m.name] = m.compute(counts, empty, smooth, **given)
+    return out
 
 
 def empty_situation(counts: Counts) -> str:

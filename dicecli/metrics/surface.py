@@ -191,7 +191,7 @@ def surface_metrics(
     empty, and NSD ``empty_nsd`` when both are (0 when only one is)."""
     if stats.n_ref == 0 or stats.n_pred == 0:
         nsd = empty_nsd if stats.n_ref == stats.n_pred == 0 else 0.0
-        return dict.fromkeys(("hd", "hd95", "assd", "masd"), empty_distance) | {"nsd": nsd}
+        return dict.fromkeys(DISTANCES, empty_distance) | {"nsd": nsd}
     n = stats.n_ref + stats.n_pred
     pct = (
         stats.pct_pooled
@@ -204,7 +204,15 @@ def surface_metrics(
         "assd": (stats.sum_ref_to_pred + stats.sum_pred_to_ref) / n,
         "masd": (stats.sum_ref_to_pred / stats.n_ref + stats.sum_pred_to_ref / stats.n_pred) / 2,
         "nsd": (stats.within_ref + stats.within_pred) / n,
+        "hd_rp": stats.max_ref_to_pred,
+        "hd_pr": stats.max_pred_to_ref,
+        "hd95_rp": stats.pct_ref_to_pred,
+        "hd95_pr": stats.pct_pred_to_ref,
     }
+
+
+#: The distances ``surface_metrics`` gives (``--empty-distance`` where a surface is empty).
+DISTANCES = ("hd", "hd95", "assd", "masd", "hd_rp", "hd_pr", "hd95_rp", "hd95_pr")
 
 
 def region_surfaces(

@@ -276,6 +276,10 @@ class ScoreOptions:
     layout: LayoutPolicy = "auto"
     consensus: ConsensusMethod | None = None
     dissensus: DissensusPolicy = "keep"
+    #: F-beta's beta (``--beta``)
+    beta: float = 2.0
+    #: ``--worst hd95=374,...``: the value a metric takes where it is undefined (empty masks)
+    worst: str | None = None
     #: a folder where each case's consensus reference is written
     write_consensus: str | None = None
 

@@ -47,10 +47,10 @@ class CaseJob:
 
 @dataclass(frozen=True, slots=True)
 class HtmlOptions:
-    """``--title``, ``--worst N`` thumbnails, ``--images DIR`` (CT/MR under the overlays)."""
+    """``--title``, ``--overlays N`` thumbnails, ``--images DIR`` (CT/MR under the overlays)."""
 
     title: str = "Segmentation study"
-    worst: int = 10
+    overlays: int = 10
     images: str | None = None
 
 

@@ -55,15 +55,24 @@ def _lesions(result: RunResult) -> bool:
     return "lesion_tp" in result.cases.columns
 
 
+def overlap_columns(result: RunResult) -> list[str]:
+    """The overlap metrics the tables show: those shown by default, and those ``--metrics``
+    names (``all``: every one)."""
+    named = {n.strip() for n in str(result.options.metrics).split(",")}
+    return [
+        m.name for m in registry.metrics("overlap") if m.shown or m.name in named or "all" in named
+    ]
+
+
 def case_headers(result: RunResult) -> tuple[str, ...]:
-    overlap = registry.names("overlap")
+    overlap = [_header(m) for m in overlap_columns(result)]
     surface = [_header(m) for m in surface_columns(result)]
     lesions = ("lesions TP/FP/FN", "lesion F1") if _lesions(result) else ()
     return ("case", "label", *overlap, *surface, *lesions, "pred mL", "ref mL", "empty")
 
 
 def case_cells(result: RunResult) -> list[list[str]]:
-    shown = [registry.metric(m) for m in (*registry.names("overlap"), *surface_columns(result))]
+    shown = [registry.metric(m) for m in (*overlap_columns(result), *surface_columns(result))]
     lesions = _lesions(result)
     rows = []
     for r in result.cases.to_dict(orient="records"):

@@ -100,7 +100,7 @@ def _overlays(result: RunResult, options: HtmlOptions) -> list[Any]:
     regions = {r.name: r for r in result.regions}
     return [
         render(row, regions[str(row.label)], images.get(str(row.case)), result.options)
-        for row in worst_rows(result.cases, options.worst).itertuples(index=False)
+        for row in worst_rows(result.cases, options.overlays).itertuples(index=False)
     ]
 
 
@@ -110,7 +110,7 @@ def _lesion_overlays(result: RunResult, options: HtmlOptions) -> list[tuple[Any,
     from dicecli.report.overlay import render
 
     table = result.lesions
-    if table is None or table.empty or options.worst == 0:
+    if table is None or table.empty or options.overlays == 0:
         return []
     wrong = table[table["status"].isin(["FN", "FP"])]
     order = result.cases.sort_values("lesion_f1", na_position="last")[["case", "label"]]
@@ -118,12 +118,12 @@ def _lesion_overlays(result: RunResult, options: HtmlOptions) -> list[tuple[Any,
     for case, label in order.itertuples(index=False, name=None):
         part = wrong[(wrong["case"] == case) & (wrong["label"] == label)]
         picked += list(part.sort_values("voxels", ascending=False).itertuples(index=False))
-        if len(picked) >= options.worst:
+        if len(picked) >= options.overlays:
             break
     regions = {r.name: r for r in result.regions}
     rows = result.cases.set_index(["case", "label"])
     out = []
-    for lesion in picked[: options.worst]:
+    for lesion in picked[: options.overlays]:
         row = rows.loc[(lesion.case, lesion.label)]
         case_row = SimpleNamespace(case=lesion.case, label=lesion.label, **row.to_dict())
         ndim = len(str(lesion.bbox_low).split())

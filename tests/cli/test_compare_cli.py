@@ -151,7 +151,7 @@ def test_outputs_csv_html_and_three_sets(runner, sets, tmp_path):
     assert lines[0] == ",".join(COLUMNS)
     pairs = {tuple(line.split(",")[2:4]) for line in lines[1:]}
     assert pairs == {("A", "B"), ("A", "C"), ("B", "C")}
-    assert len(lines) - 1 == 3 * 5  # 3 pairs x 5 overlap metrics x 1 label
+    assert len(lines) - 1 == 3 * 5  # 3 pairs x the 5 metrics shown by default x 1 label
     html = (tmp_path / "cmp.html").read_text()
     assert html.count("<svg") == 3  # one paired plot per pair and label
     assert "Where B lost most" in html

@@ -37,18 +37,13 @@ def test_metrics_all_adds_surface_columns_that_match_direct_computation(runner):
     )
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(io.StringIO(result.stdout))
-    assert list(frame.columns[3:13]) == [
-        "dice",
-        "iou",
-        "precision",
-        "recall",
-        "specificity",
-        "hd",
-        "hd95",
-        "assd",
-        "masd",
-        "nsd",
-    ]
+    from dicecli.metrics import registry
+
+    overlap = registry.names("overlap")
+    assert list(frame.columns[3 : 3 + len(overlap)]) == list(overlap)
+    assert list(frame.columns[3 + len(overlap) : 3 + len(overlap) + 9]) == [
+        "hd", "hd95", "assd", "masd", "nsd", "hd_rp", "hd_pr", "hd95_rp", "hd95_pr",
+    ]  # fmt: skip
     row = frame[(frame.case == "patient002") & (frame.label == "kidney")].iloc[0]
     ref = dicecli.load_mask(os.path.join(GT, "patient002.nii.gz"))
     pred = dicecli.load_mask(os.path.join(PRED, "patient002.nii.gz"))
@@ -132,3 +127,50 @@ def test_empty_distance_value_and_summary_columns(tmp_path):
     assert result.cases.hd95.iloc[0] == 99.0
     assert "hd95_median" in result.summary.columns
     assert "hd_median" not in result.summary.columns
+
+
+def test_worst_fills_undefined_values_in_rows_summary_and_options(runner, tmp_path):
+    import json
+
+    out = tmp_path / "r.json"
+    args = ["--labels", "kidney=3", "--metrics", "hd95", "--worst", "hd95=374", "-o", str(out)]
+    result = runner.invoke(cli, ["score", PRED, GT, *args, "--no-progress"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    missed = next(r for r in report["cases"] if r["case"] == "patient005")
+    assert missed["hd95"] == 374.0  # the prediction is empty: undefined, so the worst value
+    values = [r["hd95"] for r in report["cases"]]
+    assert report["summary"][0]["hd95_mean"] == pytest.approx(np.mean(values))
+    assert report["options"]["worst"] == "hd95=374"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("hd95", "write METRIC=VALUE"),
+        ("nope=1", "unknown metric 'nope'"),
+        ("hd95=x", "not a number"),
+    ],
+)
+def test_bad_worst_values_exit_2(runner, value, message):
+    result = runner.invoke(cli, ["score", PRED, GT, "--worst", value])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_worst_n_of_earlier_versions_is_the_html_overlays(runner, tmp_path):
+    result = runner.invoke(cli, ["score", PRED, GT, "--worst", "3", "--summary-only",
+                                 "--no-progress"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "note: --worst N is now --overlays N" in result.stderr
+
+
+def test_beta_one_makes_fbeta_dice_and_avd_is_the_volume_difference(runner):
+    result = runner.invoke(cli, ["score", PRED, GT, "--beta", "1", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(io.StringIO(result.stdout))
+    assert np.allclose(frame["fbeta"], frame["dice"], equal_nan=True)
+    assert np.allclose(frame["avd_ml"], frame["volume_diff_ml"].abs(), rtol=1e-12)
+    bad = runner.invoke(cli, ["score", PRED, GT, "--beta", "0"])
+    assert bad.exit_code == 2
+    assert "--beta must be a positive number" in bad.output
