@@ -160,7 +160,7 @@ def _per_match(
             counts[key] = match_counts(binary, (1,), (1,))
             if parsed.surface:
                 tolerance = parsed.nsd_tolerance(by_key[key])
-                surfaces[key] = _surface_stats(r, p, case.gt, options, tolerance)
+                surfaces[key] = _surface_stats(r, p, case.gt, options, parsed, tolerance)
         if parsed.lesions is not None:
             lesions[key] = _lesions(r, p, case.gt, parsed.lesions, options)
     return counts, surfaces, lesions
@@ -199,10 +199,20 @@ def _by_value(
     return surfaces, lesions
 
 
-def _surface_stats(r: Any, p: Any, grid: Mask, options: ScoreOptions, tolerance: float) -> Any:
+def _surface_stats(
+    r: Any, p: Any, grid: Mask, options: ScoreOptions, parsed: ParsedOptions, tolerance: float
+) -> Any:
     from dicecli.metrics.surface import surface_stats
 
-    return surface_stats(r, p, grid.spacing, options.hd_percentile, tolerance)
+    band = _band(grid, parsed)
+    return surface_stats(r, p, grid.spacing, options.hd_percentile, tolerance, band)
+
+
+def _band(grid: Mask, parsed: ParsedOptions) -> tuple[float, tuple[float, ...]] | None:
+    """Boundary IoU's band on this case's grid, when ``--metrics`` asks for biou."""
+    if "biou" not in parsed.surface:
+        return None
+    return parsed.boundary_band(tuple(grid.array.shape), tuple(grid.spacing))
 
 
 def _surfaces(
@@ -221,6 +231,7 @@ def _surfaces(
         options.hd_percentile,
         parsed.nsd_tolerance,
         options.ignore_label,
+        _band(case.gt, parsed),
     )
 
 

@@ -113,6 +113,7 @@ def parse_options(options: ScoreOptions) -> ParsedOptions:
             threshold=0.5 if options.threshold is None else options.threshold,
         ),
         lesions=_lesion_settings(options, "hd95" in surface) if options.lesions else None,
+        boundary=parse_boundary_distance(options.boundary_distance),
     )
 
 
@@ -152,6 +153,26 @@ def parse_metrics(text: str) -> tuple[str, ...]:
     if names & {"all", "surface"}:
         return surface
     return tuple(m for m in surface if m in names)
+
+
+def parse_boundary_distance(text: str) -> tuple[str, float]:
+    """``--boundary-distance``: ``2%`` (of the image diagonal), ``2mm`` / ``2`` (mm), ``1vox``."""
+    value = str(text).strip().lower().replace(" ", "")
+    for suffix, unit in (("%", "pct"), ("vox", "vox"), ("voxels", "vox"), ("mm", "mm")):
+        if value.endswith(suffix):
+            number, kind = value[: -len(suffix)], unit
+            break
+    else:
+        number, kind = value, "mm"
+    try:
+        amount = float(number)
+    except ValueError:
+        amount = math.nan
+    if not amount > 0 or math.isinf(amount):
+        raise UsageError(
+            f"--boundary-distance {text}: give a positive 2% (of the image diagonal), 2mm or 1vox"
+        )
+    return kind, amount
 
 
 def parse_worst(text: str) -> dict[str, float]:

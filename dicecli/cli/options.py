@@ -115,6 +115,15 @@ _SCORE_OPTIONS: list[F] = [
         metavar="B",
         help="The fbeta column: recall weighted B times precision (2: F2).",
     ),
+    click.option(
+        "--boundary-distance",
+        type=Checked("dicecli.options.parse_boundary_distance"),
+        default="2%",
+        show_default=True,
+        metavar="D",
+        help="Boundary IoU (--metrics biou): the band's width, 2% of the image diagonal "
+        "(Cheng et al.), 2mm, or 1vox (Metrics Reloaded's voxels).",
+    ),
     _WORST_OPTION,
     click.option(
         "--empty",

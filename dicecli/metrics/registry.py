@@ -215,6 +215,7 @@ for _metric in (
     _distance("hd_pr", "directed Hausdorff distance, prediction to reference"),
     _distance("hd95_rp", "directed --hd-percentile distance, reference to prediction"),
     _distance("hd95_pr", "directed --hd-percentile distance, prediction to reference"),
+    Metric("biou", "surface", "boundary IoU at --boundary-distance"),
     Metric("lesion_f1", "lesion", "lesion detection F1 (panoptica's RQ)"),
     Metric("lesion_sq", "lesion", "mean IoU of matched lesions (SQ)"),
     Metric("lesion_pq", "lesion", "panoptic quality, RQ x SQ"),

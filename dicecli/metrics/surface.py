@@ -13,6 +13,7 @@ nearest voxel of the other surface by trying neighbour offsets nearest first, wi
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,7 @@ class SurfaceStats:
     within_ref: int  # reference surface voxels within the NSD tolerance of the prediction's
     within_pred: int
     tolerance: float
+    biou: float = math.nan  # boundary IoU, when a band was given
 
 
 def surface(mask: np.ndarray) -> np.ndarray:
@@ -74,22 +76,49 @@ def crop_box(ref: np.ndarray, pred: np.ndarray) -> tuple[slice, ...] | None:
     return tuple(box)
 
 
+def boundary_band(mask: np.ndarray, width: float, sampling: tuple[float, ...]) -> np.ndarray:
+    """The voxels of ``mask`` within ``width`` (in ``sampling``'s units) of a voxel outside it,
+    the image border counting as outside (as for the surfaces): its inner boundary band."""
+    from scipy.ndimage import distance_transform_edt
+
+    padded = np.pad(mask, 1)
+    inside = distance_transform_edt(padded, sampling=sampling)
+    core = tuple(slice(1, -1) for _ in range(mask.ndim))
+    return np.asarray(mask & (inside[core] <= width))
+
+
+def boundary_iou(
+    ref: np.ndarray, pred: np.ndarray, width: float, sampling: tuple[float, ...]
+) -> float:
+    """Boundary IoU (Cheng et al., CVPR 2021): the IoU of the two masks' inner boundary bands,
+    the voxels in both bands over the voxels in either; NaN when both are empty."""
+    a, b = boundary_band(ref, width, sampling), boundary_band(pred, width, sampling)
+    union = int(np.count_nonzero(a | b))
+    return int(np.count_nonzero(a & b)) / union if union else math.nan
+
+
 def surface_stats(
     ref: np.ndarray,
     pred: np.ndarray,
     spacing: tuple[float, ...],
     percentile: float = 95.0,
     tolerance: float = 1.0,
+    band: tuple[float, tuple[float, ...]] | None = None,
 ) -> SurfaceStats:
-    """Distances between the surfaces of two boolean masks of the same grid."""
+    """Distances between the surfaces of two boolean masks of the same grid; with ``band``
+    (width, sampling), their boundary IoU too."""
 
     box = crop_box(ref, pred)
     if box is None:
         return empty_stats(0, 0, tolerance)
-    ref_s, pred_s = surface(ref[box]), surface(pred[box])
+    ref_c, pred_c = ref[box], pred[box]
+    # the crop keeps a layer of background wherever it is not the image border, so each
+    # voxel's nearest outside voxel is inside it: the bands are those of the whole image
+    biou = boundary_iou(ref_c, pred_c, *band) if band is not None else math.nan
+    ref_s, pred_s = surface(ref_c), surface(pred_c)
     n_ref, n_pred = int(np.count_nonzero(ref_s)), int(np.count_nonzero(pred_s))
     if n_ref == 0 or n_pred == 0:
-        return empty_stats(n_ref, n_pred, tolerance)
+        return dataclasses.replace(empty_stats(n_ref, n_pred, tolerance), biou=biou)
     scale = np.asarray(spacing, dtype=np.float64)
 
     points = {"ref": _indices(ref_s), "pred": _indices(pred_s)}
@@ -115,6 +144,7 @@ def surface_stats(
         int(np.count_nonzero(d_rp <= tolerance)),
         int(np.count_nonzero(d_pr <= tolerance)),
         tolerance,
+        biou,
     )
 
 
@@ -189,9 +219,12 @@ def surface_metrics(
 ) -> dict[str, Any]:
     """hd, hd95, assd, masd and nsd from the stats; ``empty_distance`` when either surface is
     empty, and NSD ``empty_nsd`` when both are (0 when only one is)."""
+    biou = stats.biou
+    if stats.n_ref == stats.n_pred == 0:
+        biou = empty_nsd  # both empty: --empty, as Dice
     if stats.n_ref == 0 or stats.n_pred == 0:
         nsd = empty_nsd if stats.n_ref == stats.n_pred == 0 else 0.0
-        return dict.fromkeys(DISTANCES, empty_distance) | {"nsd": nsd}
+        return dict.fromkeys(DISTANCES, empty_distance) | {"nsd": nsd, "biou": biou}
     n = stats.n_ref + stats.n_pred
     pct = (
         stats.pct_pooled
@@ -208,6 +241,7 @@ def surface_metrics(
         "hd_pr": stats.max_pred_to_ref,
         "hd95_rp": stats.pct_ref_to_pred,
         "hd95_pr": stats.pct_pred_to_ref,
+        "biou": biou,
     }
 
 
@@ -223,6 +257,7 @@ def region_surfaces(
     percentile: float,
     tolerance: Any,
     ignore: int | None = None,
+    band: tuple[float, tuple[float, ...]] | None = None,
 ) -> dict[str, SurfaceStats]:
     """Surface statistics of each structure of two label maps (``Match``: its values on each
     side; ``tolerance(match)`` gives its NSD tolerance); reference voxels equal to ``ignore``
@@ -239,7 +274,7 @@ def region_surfaces(
         if keep is not None:
             r &= keep
             p &= keep
-        out[match.key] = surface_stats(r, p, spacing, percentile, tolerance(match))
+        out[match.key] = surface_stats(r, p, spacing, percentile, tolerance(match), band)
     return out
 
 

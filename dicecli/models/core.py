@@ -278,6 +278,9 @@ class ScoreOptions:
     dissensus: DissensusPolicy = "keep"
     #: F-beta's beta (``--beta``)
     beta: float = 2.0
+    #: boundary IoU's band (``--boundary-distance``): ``2%`` of the image diagonal (Cheng et
+    #: al.), ``2mm``, or ``1vox`` (Metrics Reloaded's voxels)
+    boundary_distance: str = "2%"
     #: ``--worst hd95=374,...``: the value a metric takes where it is undefined (empty masks)
     worst: str | None = None
     #: a folder where each case's consensus reference is written
@@ -330,6 +333,21 @@ class ParsedOptions:
     read: ReadOptions
     #: the ``--lesion-*`` options, with ``--lesions``
     lesions: LesionSettings | None
+    #: ``--boundary-distance``: (``pct`` of the image diagonal | ``mm`` | ``vox``, amount)
+    boundary: tuple[str, float] = ("pct", 2.0)
+
+    def boundary_band(
+        self, shape: tuple[int, ...], spacing: tuple[float, ...]
+    ) -> tuple[float, tuple[float, ...]]:
+        """Boundary IoU's band width and the sampling it is measured in, on this grid: mm on the
+        spacing, or voxels (sampling 1)."""
+        unit, amount = self.boundary
+        if unit == "vox":
+            return amount, (1.0,) * len(spacing)
+        if unit == "mm":
+            return amount, tuple(spacing)
+        diagonal = sum((n * s) ** 2 for n, s in zip(shape, spacing, strict=True)) ** 0.5
+        return amount / 100.0 * diagonal, tuple(spacing)
 
     def nsd_tolerance(self, region: Region | Match) -> float:
         """A structure's NSD tolerance (mm): its own (by name or key), else the default; NaN when

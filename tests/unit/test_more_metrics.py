@@ -113,3 +113,44 @@ def test_directed_distances_of_an_empty_mask_take_the_empty_distance():
     full[2:5, 2:5] = True
     values = surface_metrics(surface_stats(full, empty, (1.0, 1.0)), empty_distance=99.0)
     assert {values[k] for k in ("hd_rp", "hd_pr", "hd95_rp", "hd95_pr")} == {99.0}
+
+
+def test_boundary_iou_reproduces_metrics_reloaded():
+    """Metrics Reloaded's example: a 22x22 image, reference [2:21, 2:21], prediction
+    [3:21, 2:21] -> boundary IoU 0.5955 at a band of 1 voxel, 0.7748 at 2 voxels."""
+    from dicecli.metrics.surface import boundary_iou
+
+    ref = np.zeros((22, 22), bool)
+    ref[2:21, 2:21] = True
+    pred = np.zeros((22, 22), bool)
+    pred[3:21, 2:21] = True
+    assert round(boundary_iou(ref, pred, 1.0, (1.0, 1.0)), 4) == 0.5955
+    assert round(boundary_iou(ref, pred, 2.0, (1.0, 1.0)), 4) == 0.7748
+    stats = surface_stats(ref, pred, (1.0, 1.0), band=(2.0, (1.0, 1.0)))
+    assert round(surface_metrics(stats)["biou"], 4) == 0.7748
+
+
+def brute_band(mask: np.ndarray, width: float, spacing) -> np.ndarray:
+    """Inside voxels whose nearest outside voxel (the image padded with outside) is within
+    ``width`` mm, by brute force over every pair."""
+    padded = np.pad(mask, 1)
+    inside = np.argwhere(padded) * np.asarray(spacing)
+    outside = np.argwhere(~padded) * np.asarray(spacing)
+    near = cdist(inside, outside).min(axis=1) <= width
+    band = np.zeros_like(padded)
+    band[tuple(np.argwhere(padded)[near].T)] = True
+    return band[tuple(slice(1, -1) for _ in mask.shape)]
+
+
+def test_boundary_iou_is_spacing_aware_as_brute_force():
+    from dicecli.metrics.surface import boundary_iou
+
+    rng = np.random.default_rng(4)
+    shape, spacing = (14, 12, 6), (0.8, 0.8, 2.5)
+    grid = np.meshgrid(*[np.arange(n, dtype=float) for n in shape], indexing="ij")
+    ref = sum(((g - n / 2) / (n / 3)) ** 2 for g, n in zip(grid, shape, strict=True)) < 1
+    pred = np.roll(ref, 1, axis=1) & (rng.random(shape) < 0.97)
+    a, b = brute_band(ref, 2.0, spacing), brute_band(pred, 2.0, spacing)
+    expected = (a & b).sum() / (a | b).sum()
+    assert boundary_iou(ref, pred, 2.0, spacing) == pytest.approx(expected, abs=1e-15)
+    assert math.isnan(boundary_iou(np.zeros(shape, bool), np.zeros(shape, bool), 2.0, spacing))
