@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,17 +28,23 @@ from dicecli.models import (
     SoftTally,
 )
 
+if TYPE_CHECKING:
+    from dicecli.metrics.lesion_bins import SizeBins
 
-def case_columns(surface: Sequence[str] = (), lesions: Sequence[str] = ()) -> tuple[str, ...]:
+
+def case_columns(
+    surface: Sequence[str] = (), lesions: Sequence[str] = (), calibration: Sequence[str] = ()
+) -> tuple[str, ...]:
     """Columns of the per-case table, in order (the CSV contract; README "CSV columns"); the
-    surface metric columns appear only when ``--metrics`` asks for them, the lesion columns
-    (``lesion_columns``) at the end with ``--lesions``."""
+    surface and calibration metric columns appear only when ``--metrics`` asks for them, the
+    lesion columns (``lesion_columns``) at the end with ``--lesions``."""
     return (
         "case",
         "label",
         "values",
         *registry.names("overlap"),
         *surface,
+        *calibration,
         "tp",
         "fp",
         "fn",
@@ -132,6 +138,8 @@ def case_rows(
             )
             if surface:
                 metrics |= _surface_values(t, region, options, parsed.empty_distance, surface)
+            if parsed.calibration:
+                metrics |= _calibration_values(t, region, parsed.calibration)
             lesion = _lesion_values(t, region, options) if lesions else {}
             for name, value in worst.items():  # --worst: the value where it is undefined
                 for values in (metrics, lesion):
@@ -161,7 +169,10 @@ def case_rows(
                 }
             )
     dicom = any(any(t.meta.values()) for t in tallies)
-    columns = [*case_columns(surface, lesions), *(DICOM_COLUMNS.values() if dicom else ())]
+    columns = [
+        *case_columns(surface, lesions, parsed.calibration),
+        *(DICOM_COLUMNS.values() if dicom else ()),
+    ]
     frame = pd.DataFrame(rows, columns=columns)
     if not options.soft:
         frame = frame.astype(dict.fromkeys(("tp", "fp", "fn", "tn"), "int64"))
@@ -203,7 +214,7 @@ def _lesion_values(tally: CaseTally, region: Region, options: ScoreOptions) -> d
         from dicecli.metrics.lesions import LesionResult
 
         empty = EMPTY_VALUE[options.empty]
-        result = LesionResult(0, 0, 0, 0, 0, empty, empty, empty, empty, math.nan, ())
+        result = LesionResult(0, 0, 0, 0, 0, empty, empty, empty, empty, math.nan, (), empty)
     return {
         "lesions_ref": result.n_ref,
         "lesions_pred": result.n_pred,
@@ -214,12 +225,16 @@ def _lesion_values(tally: CaseTally, region: Region, options: ScoreOptions) -> d
         "lesion_sq": result.sq,
         "lesion_pq": result.pq,
         "lesion_dice": result.dice,
+        "lesion_region_dice": result.region_dice,
         "lesion_hd95": result.hd95,
     }
 
 
-def lesion_rows(tallies: Sequence[CaseTally], regions: Sequence[Region]) -> pd.DataFrame:
-    """One row per lesion (``--lesion-table``): where it is, how big, what it matched."""
+def lesion_rows(
+    tallies: Sequence[CaseTally], regions: Sequence[Region], bins: SizeBins | None = None
+) -> pd.DataFrame:
+    """One row per lesion (``--lesion-table``): where it is, how big, what it matched, its
+    size bin (``--lesion-size-bins``; blank without, and for a dropped lesion)."""
     rows = []
     for t in tallies:
         for region in regions:
@@ -244,6 +259,12 @@ def lesion_rows(tallies: Sequence[CaseTally], regions: Sequence[Region]) -> pd.D
                         "matched": " ".join(map(str, lesion.match_ids)),
                         "iou": lesion.iou,
                         "dice": lesion.dice,
+                        "region_dice": lesion.region_dice,
+                        "size_bin": (
+                            bins.names[bins.index(lesion)]
+                            if bins is not None and lesion.status != "dropped"
+                            else ""
+                        ),
                     }
                 )
     return pd.DataFrame(rows, columns=list(LESION_TABLE_COLUMNS))
@@ -266,6 +287,8 @@ LESION_TABLE_COLUMNS = (
     "matched",
     "iou",
     "dice",
+    "region_dice",
+    "size_bin",
 )
 
 
@@ -282,6 +305,45 @@ def _surface_values(
     empty_nsd = EMPTY_VALUE[options.empty]
     values = surface_metrics(stats, options.hd95_mode, empty_distance, empty_nsd)
     return {m: values[m] for m in surface}
+
+
+def _calibration_values(tally: CaseTally, region: Region, names: Sequence[str]) -> dict[str, float]:
+    from dicecli.metrics.calibration import calibration_metrics
+
+    stats = tally.calibration.get(region.key)
+    if stats is None:  # the structure is in neither mask of this case
+        return dict.fromkeys(names, math.nan)
+    values = calibration_metrics(stats)
+    return {m: values[m] for m in names}
+
+
+def calibration_bins(tallies: Sequence[CaseTally], regions: Sequence[Region]) -> pd.DataFrame:
+    """Per structure and bin, summed over the cases: voxels, mean p and the share of them in the
+    structure (a reliability diagram); empty without calibration statistics."""
+    from dicecli.metrics.calibration import pooled_bins
+
+    rows = []
+    for region in regions:
+        stats = [t.calibration[region.key] for t in tallies if region.key in t.calibration]
+        if not stats:
+            continue
+        count, confidence, hits = pooled_bins(stats)
+        bins = len(count)
+        for b in range(bins):
+            n = float(count[b])
+            rows.append(
+                {
+                    "label": region.name,
+                    "bin": b,
+                    "low": b / bins,
+                    "high": (b + 1) / bins,
+                    "voxels": int(n),
+                    "confidence": float(confidence[b]) / n if n else math.nan,
+                    "accuracy": float(hits[b]) / n if n else math.nan,
+                }
+            )
+    columns = ["label", "bin", "low", "high", "voxels", "confidence", "accuracy"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def summarise(

@@ -105,6 +105,7 @@ def _tally_case(pair: CasePair, options: ScoreOptions, parsed: ParsedOptions) ->
         counts, surfaces, lesions = _per_match(case, tally, matches, options, parsed, backend)
     elif case.labels is not None and (parsed.surface or parsed.lesions):
         surfaces, lesions = _by_value(case, tally, options, parsed)
+    calibration = _calibration(case, tally, matches, options, parsed) if parsed.calibration else {}
     return CaseTally(
         pair.case,
         case.pred.path,
@@ -118,6 +119,7 @@ def _tally_case(pair: CasePair, options: ScoreOptions, parsed: ParsedOptions) ->
         matches=matches or (),
         meta=dict(gt.meta or case.pred.meta),
         lesions=lesions,
+        calibration=calibration,
     )
 
 
@@ -164,6 +166,41 @@ def _per_match(
         if parsed.lesions is not None:
             lesions[key] = _lesions(r, p, case.gt, parsed.lesions, options)
     return counts, surfaces, lesions
+
+
+def _calibration(
+    case: CaseMasks,
+    tally: Tally,
+    matches: tuple[Match, ...] | None,
+    options: ScoreOptions,
+    parsed: ParsedOptions,
+) -> dict[str, Any]:
+    """Calibration statistics of each scored structure of a probability map (``--soft``): its
+    voxels' outcomes against the map, the --ignore-label (and --dissensus) voxels left out."""
+    import numpy as np
+
+    from dicecli.metrics.calibration import calibration_stats
+    from dicecli.metrics.surface import member
+    from dicecli.pipeline import as_matches
+    from dicecli.regions import scored_regions
+    from dicecli.values import probability_map
+
+    if matches is None:
+        present = {int(v) for v in tally.ref_values}
+        matches = as_matches(scored_regions(options, parsed, present=present))
+    ref = np.asarray(case.ref)
+    probability = np.asarray(probability_map(case.pred))
+    keep = None
+    if options.ignore_label is not None:
+        keep = ref != options.ignore_label
+    if case.keep is not None and not isinstance(case.keep, dict):
+        keep = case.keep if keep is None else keep & case.keep
+    if keep is not None:
+        ref, probability = ref[keep], probability[keep]
+    return {
+        m.key: calibration_stats(member(ref, m.ref), probability, options.calibration_bins)
+        for m in matches
+    }
 
 
 def _kept(case: CaseMasks, match: Match) -> Any:

@@ -218,6 +218,7 @@ def _inputs(pair: CasePair) -> list[list[int] | None]:
 
 
 def _types() -> dict[str, type]:
+    from dicecli.metrics.calibration import CalibrationStats
     from dicecli.metrics.lesions import Lesion, LesionResult
     from dicecli.metrics.surface import SurfaceStats
     from dicecli.models import CaseFailure, CaseTally, Counts, JointHistogram, Match, SoftTally
@@ -228,6 +229,7 @@ def _types() -> dict[str, type]:
         JointHistogram,
         SoftTally,
         SurfaceStats,
+        CalibrationStats,
         LesionResult,
         Lesion,
         Counts,

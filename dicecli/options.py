@@ -88,6 +88,19 @@ def make_options(**kwargs: Any) -> ScoreOptions:
     parsed = parse_options(options)
     if parsed.surface and options.soft:
         raise UsageError("surface metrics need binary masks; drop --soft or the surface metrics")
+    if parsed.calibration and not options.soft:
+        raise UsageError(
+            f"--metrics {','.join(parsed.calibration)}: calibration metrics score probability "
+            "maps; pass --soft (and a map of probabilities in [0, 1])"
+        )
+    if options.calibration_bins < 1:
+        raise UsageError("--calibration-bins must be 1 or more")
+    if options.lesion_size_bins and not options.lesions:
+        raise UsageError("--lesion-size-bins needs --lesions")
+    if options.lesion_size_bins:
+        from dicecli.metrics.lesion_bins import parse_size_bins
+
+        parse_size_bins(options.lesion_size_bins)
     if options.lesions and options.soft:
         raise UsageError("--lesions needs binary masks; drop --soft or --lesions")
     return options
@@ -99,7 +112,7 @@ def parse_options(options: ScoreOptions) -> ParsedOptions:
     from dicecli.labels import parse_labels
 
     default, per_label = parse_nsd_tolerance(options.nsd_tolerance)
-    surface = parse_metrics(options.metrics)
+    surface, calibration = metric_selection(options.metrics, options.soft)
     return ParsedOptions(
         regions=parse_labels(options.labels) if options.labels else None,
         surface=surface,
@@ -114,6 +127,7 @@ def parse_options(options: ScoreOptions) -> ParsedOptions:
         ),
         lesions=_lesion_settings(options, "hd95" in surface) if options.lesions else None,
         boundary=parse_boundary_distance(options.boundary_distance),
+        calibration=calibration,
     )
 
 
@@ -140,19 +154,37 @@ def _lesion_settings(options: ScoreOptions, hd95: bool) -> LesionSettings:
 
 def parse_metrics(text: str) -> tuple[str, ...]:
     """``--metrics``: ``overlap`` (no surface metrics), ``all``, ``surface``, or a comma-separated
-    list of metric names -> the surface metrics to compute, in registry order."""
+    list of metric names -> the surface metrics to compute, in registry order (the text is
+    checked whole: calibration and overlap names are known too)."""
+    return metric_selection(text, soft=False)[0]
+
+
+def metric_selection(text: str, soft: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``--metrics`` -> (surface metrics, calibration metrics) to compute. ``all`` is every
+    metric that applies: the surface metrics for masks, the calibration metrics for --soft
+    probability maps."""
     names = {n.strip() for n in text.split(",") if n.strip()}
     surface = registry.names("surface")
-    choices = (*registry.names("overlap"), *surface)
-    unknown = sorted(names - {*choices, "overlap", "surface", "all"})
+    calibration = registry.names("calibration")
+    choices = (*registry.names("overlap"), *surface, *calibration)
+    unknown = sorted(names - {*choices, "overlap", "surface", "calibration", "all"})
     if unknown:
         raise UsageError(
             f"--metrics: unknown {', '.join(unknown)}; choose from overlap, all, surface, "
-            + ", ".join(choices)
+            "calibration, " + ", ".join(choices)
         )
-    if names & {"all", "surface"}:
-        return surface
-    return tuple(m for m in surface if m in names)
+    every = "all" in names
+    chosen_surface = (
+        surface
+        if "surface" in names or (every and not soft)
+        else tuple(m for m in surface if m in names)
+    )
+    chosen_calibration = (
+        calibration
+        if "calibration" in names or (every and soft)
+        else tuple(m for m in calibration if m in names)
+    )
+    return chosen_surface, chosen_calibration
 
 
 def parse_boundary_distance(text: str) -> tuple[str, float]:

@@ -315,11 +315,13 @@ def _result(
     skipped: tuple[str, ...],
     backend: str,
 ) -> RunResult:
-    from dicecli.aggregate import case_rows, lesion_rows, run_values, summarise
+    from dicecli.aggregate import calibration_bins, case_rows, lesion_rows, run_values, summarise
+    from dicecli.metrics.lesion_bins import bin_rows, parse_size_bins
     from dicecli.options import parse_options
     from dicecli.regions import scored_regions
 
     parsed = parse_options(opts)
+    bins = parse_size_bins(opts.lesion_size_bins) if opts.lesions else None
     tallies, failures = _one_kind(tallies, failures, parsed.regions is None)
     matches = [m for t in tallies for m in t.matches]
     regions = scored_regions(opts, parsed, present=run_values(tallies), matches=matches)
@@ -336,5 +338,7 @@ def _result(
         skipped=skipped,
         unmatched_predictions=pairing.unmatched_predictions,
         spacings={t.case: t.spacing for t in tallies},
-        lesions=lesion_rows(tallies, regions) if opts.lesions else None,
+        lesions=lesion_rows(tallies, regions, bins) if opts.lesions else None,
+        calibration=calibration_bins(tallies, regions) if parsed.calibration else None,
+        lesion_bins=bin_rows(tallies, regions, bins) if bins is not None else None,
     )

@@ -116,6 +116,15 @@ _SCORE_OPTIONS: list[F] = [
         help="The fbeta column: recall weighted B times precision (2: F2).",
     ),
     click.option(
+        "--calibration-bins",
+        type=click.IntRange(min=1),
+        default=20,
+        show_default=True,
+        metavar="N",
+        help="ECE, ACE, MCE (--soft, --metrics ece,...): N equal bins of the probabilities, "
+        "[k/N, (k+1)/N), the last closed at 1.",
+    ),
+    click.option(
         "--boundary-distance",
         type=Checked("dicecli.options.parse_boundary_distance"),
         default="2%",
@@ -247,6 +256,14 @@ _SCORE_OPTIONS: list[F] = [
         metavar="N|'N mm3'",
         help="Lesions: drop components smaller than N voxels (or N mm3) before matching "
         "(with --lesion-match overlap: reference lesions only, as BraTS).",
+    ),
+    click.option(
+        "--lesion-size-bins",
+        type=Checked("dicecli.metrics.lesion_bins.parse_size_bins"),
+        default=None,
+        metavar="E1,E2,...|'E1,E2,... mm3'",
+        help="Lesions: recall, precision and F1 per lesion size bin [0, E1), [E1, E2), ..., "
+        "sizes in voxels (or mm3), in the summary and the JSON (lesion_bins).",
     ),
     click.option(
         "--lesion-match",

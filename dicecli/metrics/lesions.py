@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 
 from dicecli.metrics.components import Parts, flat_bytes, foreground, parts
+from dicecli.metrics.lesion_regions import region_dice
 from dicecli.models import EMPTY_VALUE, EmptyPolicy, LesionSettings
 
 __all__ = ["LesionSettings", "evaluate_lesions", "parse_match"]
@@ -38,6 +39,8 @@ class Lesion:
     iou: float
     dice: float
     status: Literal["TP", "FN", "FP", "dropped"]
+    #: a reference lesion's Dice inside its own region (``lesion_regions``); NaN otherwise
+    region_dice: float = math.nan
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,8 @@ class LesionResult:
     dice: float
     hd95: float
     lesions: tuple[Lesion, ...]
+    #: the mean of the reference lesions' region Dice (CC-Dice)
+    region_dice: float = math.nan
 
 
 def parse_match(spec: str) -> tuple[Literal["iou", "overlap"], float, bool]:
@@ -91,7 +96,7 @@ def evaluate_lesions(
     at = foreground(ref, pred, order)
     if at.size == 0:
         nan = EMPTY_VALUE[empty]
-        return LesionResult(0, 0, 0, 0, 0, nan, nan, nan, nan, math.nan, ())
+        return LesionResult(0, 0, 0, 0, 0, nan, nan, nan, nan, math.nan, (), nan)
     shape = tuple(int(n) for n in ref.shape)
     coords = np.stack(np.unravel_index(at, shape, order=order), axis=1)
     in_ref = flat_bytes(ref, order)[at] != 0
@@ -102,10 +107,17 @@ def evaluate_lesions(
     if settings.match == "overlap":  # as BraTS: small reference lesions only, after merging
         r = parts(in_ref, coords, shape, settings.connectivity, 0, order)
         p = parts(in_pred, coords, shape, settings.connectivity, 0, order)
-        return _overlap_rule(r, p, geometry, settings, empty, limit)
+        sums = region_dice(r, p, at, shape, spacing, order)
+        return _overlap_rule(r, p, geometry, settings, empty, limit, sums)
     r = parts(in_ref, coords, shape, settings.connectivity, limit, order)
     p = parts(in_pred, coords, shape, settings.connectivity, limit, order)
-    return _iou_rule(r, p, geometry, settings, empty)
+    return _iou_rule(r, p, geometry, settings, empty, region_dice(r, p, at, shape, spacing, order))
+
+
+def _region(sums: tuple[np.ndarray, ...], members: list[int]) -> float:
+    """The Dice of a (merged) reference lesion with the prediction inside its region."""
+    inside, region, sizes = (float(a[members].sum()) for a in sums)
+    return 2 * inside / (sizes + region)
 
 
 def _overlaps(r: Parts, p: Parts) -> np.ndarray:
@@ -130,6 +142,7 @@ def _iou_rule(
     geometry: Any,
     settings: LesionSettings,
     empty: EmptyPolicy,
+    sums: tuple[np.ndarray, ...],
 ) -> LesionResult:
     """Greedy one-to-one matching by descending IoU (panoptica's NaiveThresholdMatching)."""
     table = _overlaps(r, p)
@@ -155,14 +168,23 @@ def _iou_rule(
                 np.minimum(r.low[i], p.low[j]), np.maximum(r.high[i], p.high[j]), geometry[4], 1
             )
             hd.append(_hd95(r.mask(i, box), p.mask(j, box), geometry[0], settings.percentile))
+    regions = [_region(sums, [i]) for i in range(1, r.n + 1)]
     lesions = [
-        _lesion("reference", i, r, geometry, ref_match.get(i), "TP" if i in ref_match else "FN")
+        _lesion(
+            "reference",
+            i,
+            r,
+            geometry,
+            ref_match.get(i),
+            "TP" if i in ref_match else "FN",
+            region=regions[i - 1],
+        )
         for i in range(1, r.n + 1)
     ] + [
         _lesion("prediction", j, p, geometry, pred_match.get(j), "TP" if j in pred_match else "FP")
         for j in range(1, p.n + 1)
     ]
-    return _result(r.n, p.n, len(ref_match), ious, dices, hd, settings, empty, lesions)
+    return _result(r.n, p.n, len(ref_match), ious, dices, hd, settings, empty, lesions, regions)
 
 
 def _overlap_rule(
@@ -172,6 +194,7 @@ def _overlap_rule(
     settings: LesionSettings,
     empty: EmptyPolicy,
     limit: float,
+    sums: tuple[np.ndarray, ...],
 ) -> LesionResult:
     """BraTS 2023: reference lesions whose dilations touch are one lesion; a lesion below
     ``limit`` voxels is left out (not counted); a kept lesion is detected by every predicted
@@ -192,7 +215,7 @@ def _overlap_rule(
     groups = _merge(r, k, grown, shape) if k > 0 else [[i] for i in range(1, r.n + 1)]
     table = _overlaps(r, p)
     detected: set[int] = set()
-    dices, ious, hd, lesions = [], [], [], []
+    dices, ious, hd, lesions, regions = [], [], [], [], []
     for number, members in enumerate(groups, start=1):
         size = int(r.sizes[members].sum())
         low, high = r.low[members].min(axis=0), r.high[members].max(axis=0)
@@ -201,11 +224,14 @@ def _overlap_rule(
         if size < limit:
             lesions.append(_group_lesion(number, members, r, geometry, None, "dropped"))
             continue
+        regions.append(_region(sums, members))
         hits = np.unique(p.crop(box)[grown(lesion, k)])
         hits = hits[hits > 0]
         if not hits.size:
             dices.append(0.0)
-            lesions.append(_group_lesion(number, members, r, geometry, None, "FN"))
+            lesions.append(
+                _group_lesion(number, members, r, geometry, None, "FN", region=regions[-1])
+            )
             continue
         detected.update(int(h) for h in hits)
         inter = int(table[np.ix_(np.asarray(members), hits)].sum())
@@ -225,12 +251,14 @@ def _overlap_rule(
             pred_mask = np.isin(p.crop(both), hits)
             hd.append(_hd95(ref_mask, pred_mask, geometry[0], settings.percentile))
         match = (tuple(int(h) for h in hits), iou)
-        lesions.append(_group_lesion(number, members, r, geometry, match, "TP", dice))
+        lesions.append(
+            _group_lesion(number, members, r, geometry, match, "TP", dice, region=regions[-1])
+        )
     for j in range(1, p.n + 1):
         lesions.append(_lesion("prediction", j, p, geometry, None, "TP" if j in detected else "FP"))
     tp = len(ious)
     fp = p.n - len(detected)
-    return _result(len(dices), p.n, tp, ious, dices, hd, settings, empty, lesions, fp=fp)
+    return _result(len(dices), p.n, tp, ious, dices, hd, settings, empty, lesions, regions, fp=fp)
 
 
 def _merge(r: Parts, k: int, grown: Any, shape: tuple[int, ...]) -> list[list[int]]:
@@ -275,8 +303,9 @@ def _lesion(
     match: tuple[Any, float] | None,
     status: Any,
     dice: float | None = None,
+    region: float = math.nan,
 ) -> Lesion:
-    return _group_lesion(k, [k], parts, geometry, match, status, dice, side)
+    return _group_lesion(k, [k], parts, geometry, match, status, dice, side, region)
 
 
 def _group_lesion(
@@ -288,6 +317,7 @@ def _group_lesion(
     status: Any,
     dice: float | None = None,
     side: Side = "reference",
+    region: float = math.nan,
 ) -> Lesion:
     """A lesion (one component, or reference components merged by dilation) with its place."""
     spacing, origin, direction, voxel_mm3, _ = geometry
@@ -316,6 +346,7 @@ def _group_lesion(
         float(iou),
         float(dice_value),
         status,
+        float(region),
     )
 
 
@@ -329,6 +360,7 @@ def _result(
     settings: LesionSettings,
     empty: EmptyPolicy,
     lesions: list[Lesion],
+    regions: list[float],
     fp: int | None = None,
     fn: int | None = None,
 ) -> LesionResult:
@@ -336,7 +368,7 @@ def _result(
     fn = n_ref - tp if fn is None else fn
     if n_ref == 0 and n_pred == 0:
         none = EMPTY_VALUE[empty]
-        return LesionResult(0, 0, 0, 0, 0, none, none, none, none, math.nan, tuple(lesions))
+        return LesionResult(0, 0, 0, 0, 0, none, none, none, none, math.nan, tuple(lesions), none)
     f1 = tp / (tp + fp / 2 + fn / 2)
     sq = float(np.mean(ious)) if ious else 0.0  # as panoptica: no match, SQ 0
     pq = sq * f1
@@ -345,4 +377,5 @@ def _result(
     if settings.hd95:
         missed = settings.missed_distance
         hd95 = (float(np.sum(hd)) + missed * (n_ref - len(hd) + fp)) / (n_ref + fp)
-    return LesionResult(n_ref, n_pred, tp, fp, fn, f1, sq, pq, dice, hd95, tuple(lesions))
+    region = float(np.mean(regions)) if regions else math.nan  # no reference lesion: undefined
+    return LesionResult(n_ref, n_pred, tp, fp, fn, f1, sq, pq, dice, hd95, tuple(lesions), region)

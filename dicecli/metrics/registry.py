@@ -18,7 +18,7 @@ from typing import Literal
 from dicecli.models import EMPTY_VALUE, Counts, EmptyPolicy
 from dicecli.models.registry import Registry
 
-Family = Literal["overlap", "surface", "lesion"]
+Family = Literal["overlap", "surface", "lesion", "calibration"]
 
 #: Lesion counts per case and label, with ``--lesions`` (columns, not metrics).
 LESION_COUNTS = ("lesions_ref", "lesions_pred", "lesion_tp", "lesion_fp", "lesion_fn")
@@ -60,9 +60,9 @@ def unregister_metric(name: str) -> None:
 
 
 def metrics(family: Family | None = None) -> tuple[Metric, ...]:
-    """Registered metrics in column order: overlap, then surface, then lesion, each in
+    """Registered metrics in column order: overlap, surface, calibration, then lesion, each in
     registration order."""
-    order = ("overlap", "surface", "lesion")
+    order = ("overlap", "surface", "calibration", "lesion")
     chosen = [m for m in _METRICS.entries() if family is None or m.family == family]
     return tuple(sorted(chosen, key=lambda m: order.index(m.family)))
 
@@ -216,10 +216,18 @@ for _metric in (
     _distance("hd95_rp", "directed --hd-percentile distance, reference to prediction"),
     _distance("hd95_pr", "directed --hd-percentile distance, prediction to reference"),
     Metric("biou", "surface", "boundary IoU at --boundary-distance"),
+    Metric("ece", "calibration", "expected calibration error", lower_is_better=True),
+    Metric("ace", "calibration", "average calibration error", lower_is_better=True),
+    Metric("mce", "calibration", "maximum calibration error", lower_is_better=True),
+    Metric("brier", "calibration", "Brier score", lower_is_better=True),
+    Metric("nll", "calibration", "negative log-likelihood", lower_is_better=True),
+    Metric("auroc", "calibration", "area under the ROC curve of the voxels"),
+    Metric("ap", "calibration", "average precision of the voxels"),
     Metric("lesion_f1", "lesion", "lesion detection F1 (panoptica's RQ)"),
     Metric("lesion_sq", "lesion", "mean IoU of matched lesions (SQ)"),
     Metric("lesion_pq", "lesion", "panoptic quality, RQ x SQ"),
     Metric("lesion_dice", "lesion", "lesion-wise Dice (BraTS 2023)"),
+    Metric("lesion_region_dice", "lesion", "mean Dice in each reference lesion's region"),
     Metric("lesion_hd95", "lesion", "lesion-wise HD95 (BraTS 2023)", "mm", True, digits=2),
 ):
     register_metric(_metric)

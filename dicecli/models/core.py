@@ -223,6 +223,9 @@ class CaseTally:
     meta: Mapping[str, str] = field(default_factory=dict)
     #: lesion-wise results (``metrics.lesions.LesionResult``) per region spec, with --lesions
     lesions: Mapping[str, Any] = field(default_factory=dict)
+    #: calibration statistics (``metrics.calibration.CalibrationStats``) per region key, with
+    #: --soft and calibration metrics
+    calibration: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +271,7 @@ class ScoreOptions:
     lesion_match: str = "iou:0.5"
     lesion_dilation: int = 0
     lesion_missed_distance: float = 374.0
+    lesion_size_bins: str | None = None
     label_table: str | None = None
     pred_label_table: str | None = None
     ref_label_table: str | None = None
@@ -281,6 +285,8 @@ class ScoreOptions:
     #: boundary IoU's band (``--boundary-distance``): ``2%`` of the image diagonal (Cheng et
     #: al.), ``2mm``, or ``1vox`` (Metrics Reloaded's voxels)
     boundary_distance: str = "2%"
+    #: equal bins of the probabilities for ECE, ACE and MCE
+    calibration_bins: int = 20
     #: ``--worst hd95=374,...``: the value a metric takes where it is undefined (empty masks)
     worst: str | None = None
     #: a folder where each case's consensus reference is written
@@ -335,6 +341,8 @@ class ParsedOptions:
     lesions: LesionSettings | None
     #: ``--boundary-distance``: (``pct`` of the image diagonal | ``mm`` | ``vox``, amount)
     boundary: tuple[str, float] = ("pct", 2.0)
+    #: the calibration metrics ``--metrics`` asks for (with --soft), in registry order
+    calibration: tuple[str, ...] = ()
 
     def boundary_band(
         self, shape: tuple[int, ...], spacing: tuple[float, ...]

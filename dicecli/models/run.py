@@ -199,6 +199,11 @@ class RunResult:
     #: what the run found out by itself and says on stderr ("note: ..."): label tables found
     #: beside the data
     notes: tuple[str, ...] = ()
+    #: per structure and probability bin, summed over the cases (``aggregate.calibration_bins``)
+    #: with calibration metrics, else None: the reliability diagrams
+    calibration: pd.DataFrame | None = None
+    #: per structure and lesion size bin, summed over the cases (``--lesion-size-bins``)
+    lesion_bins: pd.DataFrame | None = None
 
     @property
     def ok(self) -> bool:

@@ -41,8 +41,9 @@ def num(value: Any, digits: int = 4) -> str:
 
 
 def surface_columns(result: RunResult) -> list[str]:
-    """The surface metrics this run computed (``--metrics``)."""
-    return [m for m in registry.names("surface") if m in result.cases.columns]
+    """The surface and calibration metrics this run computed (``--metrics``)."""
+    opt_in = (*registry.names("surface"), *registry.names("calibration"))
+    return [m for m in opt_in if m in result.cases.columns]
 
 
 def _header(name: str) -> str:
@@ -125,7 +126,10 @@ def summary_cells(result: RunResult) -> list[list[str]]:
     return rows
 
 
-LESION_HEADERS = ("label", "ref", "pred", "TP", "FP", "FN", "F1 pooled", "F1", "SQ", "PQ", "Dice")
+LESION_HEADERS = (
+    *("label", "ref", "pred", "TP", "FP", "FN", "F1 pooled"),
+    *("F1", "SQ", "PQ", "Dice", "region Dice"),
+)
 
 
 def lesion_cells(result: RunResult) -> list[list[str]]:
@@ -146,11 +150,29 @@ def lesion_cells(result: RunResult) -> list[list[str]]:
                 str(s["lesion_fp_total"]),
                 str(s["lesion_fn_total"]),
                 num(s["lesion_f1_pooled"]),
-                *(num(s[f"lesion_{m}_mean"]) for m in ("f1", "sq", "pq", "dice")),
+                *(num(s[f"lesion_{m}_mean"]) for m in ("f1", "sq", "pq", "dice", "region_dice")),
                 *([num(s["lesion_hd95_mean"], 2)] if hd95 else []),
             ]
         )
     return rows
+
+
+SIZE_BIN_HEADERS = ("label", "size", "ref", "TP", "FN", "FP", "recall", "precision", "F1")
+
+
+def size_bin_cells(result: RunResult) -> list[list[str]]:
+    """Per label and lesion size bin (``--lesion-size-bins``), summed over the cases."""
+    if result.lesion_bins is None:
+        return []
+    return [
+        [
+            str(b["label"]),
+            f"{b['bin']} {'mm³' if b['unit'] == 'mm3' else 'vox'}",
+            *(str(b[c]) for c in ("lesions_ref", "lesion_tp", "lesion_fn", "lesion_fp")),
+            *(num(b[c]) for c in ("recall", "precision", "f1")),
+        ]
+        for b in result.lesion_bins.to_dict(orient="records")
+    ]
 
 
 def lesion_headers(result: RunResult) -> tuple[str, ...]:

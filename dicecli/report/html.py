@@ -36,7 +36,12 @@ def write_html(result: RunResult, stream: IO[str]) -> None:
 
 def context(result: RunResult) -> dict[str, Any]:
     from dicecli.report import plots
-    from dicecli.report._cells import lesion_cells, lesion_headers
+    from dicecli.report._cells import (
+        SIZE_BIN_HEADERS,
+        lesion_cells,
+        lesion_headers,
+        size_bin_cells,
+    )
     from dicecli.report.csv_ import write_csv
 
     options: HtmlOptions = getattr(result, "html", None) or HtmlOptions()
@@ -71,9 +76,17 @@ def context(result: RunResult) -> dict[str, Any]:
         "volumes": plots.volume_scatter(cases, result.regions),
         "bland_altman": plots.bland_altman(cases, result.regions),
         "heatmap": plots.heatmap(cases, result.regions) if len(cases) else None,
+        "reliability": [
+            plots.reliability(result.calibration, str(label))
+            for label in dict.fromkeys(result.calibration["label"])
+        ]
+        if result.calibration is not None and not result.calibration.empty
+        else [],
         "overlays": _overlays(result, options),
         "lesion_rows": lesion_cells(result),
         "lesion_headers": lesion_headers(result),
+        "size_bin_rows": size_bin_cells(result),
+        "size_bin_headers": SIZE_BIN_HEADERS,
         "lesion_overlays": _lesion_overlays(result, options),
         "columns": [
             "case",

@@ -40,6 +40,8 @@ class JsonReport(TypedDict):
     gate: dict[str, Any] | None
     #: one entry per lesion with --lesions, else null
     lesions: list[dict[str, Any]] | None
+    #: per label and lesion size bin with --lesion-size-bins, else null
+    lesion_bins: list[dict[str, Any]] | None
 
 
 def build_report(result: RunResult) -> JsonReport:
@@ -61,6 +63,7 @@ def build_report(result: RunResult) -> JsonReport:
         "settings": result.settings,
         "gate": _gate(result),
         "lesions": _records(result.lesions) if result.lesions is not None else None,
+        "lesion_bins": _records(result.lesion_bins) if result.lesion_bins is not None else None,
     }
 
 

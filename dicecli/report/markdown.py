@@ -6,6 +6,7 @@ from typing import IO, TYPE_CHECKING
 
 from dicecli.report._cells import (
     COMPARISON_HEADERS,
+    SIZE_BIN_HEADERS,
     case_cells,
     case_headers,
     comparison_cells,
@@ -13,6 +14,7 @@ from dicecli.report._cells import (
     gate_lines,
     lesion_cells,
     lesion_headers,
+    size_bin_cells,
     summary_cells,
     summary_headers,
 )
@@ -29,6 +31,10 @@ def write_markdown(result: RunResult, stream: IO[str], cases: bool = True) -> No
     if lesions:
         stream.write("\n### Lesions\n\n")
         _table(stream, lesion_headers(result), lesions)
+    by_size = size_bin_cells(result)
+    if by_size:
+        stream.write("\n### Lesions by size\n\n")
+        _table(stream, SIZE_BIN_HEADERS, by_size)
     verdict = gate_lines(result)
     if verdict:
         stream.write("\n" + "\n".join(_escape(line) for line in verdict) + "\n")

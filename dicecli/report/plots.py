@@ -152,3 +152,29 @@ def paired(values_a: np.ndarray, values_b: np.ndarray, names: tuple[str, str], t
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
     return _svg(fig)
+
+
+def reliability(bins: pd.DataFrame, label: str) -> str:
+    """A reliability diagram: per probability bin, the share of its voxels in the structure
+    against their mean probability (the diagonal: calibrated), bar widths the bins, and each
+    bin's voxels on a log scale beneath."""
+    part = bins[bins["label"] == label]
+    fig = _figure(3.4, 3.6)
+    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    filled = part[part["voxels"] > 0]
+    widths = filled["high"] - filled["low"]
+    top.bar(filled["low"], filled["accuracy"], width=widths, align="edge", color="#90caf9",
+            edgecolor="#1565c0", linewidth=0.5, label="share in structure")  # fmt: skip
+    top.plot([0, 1], [0, 1], color="#555", linewidth=0.8, linestyle="--", label="calibrated")
+    top.scatter(filled["confidence"], filled["accuracy"], s=8, color="#0d47a1", zorder=3)
+    top.set_ylim(0, 1)
+    top.set_ylabel("share of voxels in structure")
+    top.set_title(f"{label}: reliability", fontsize=9)
+    top.legend(fontsize=7, frameon=False, loc="upper left")
+    bottom.bar(part["low"], part["voxels"].clip(lower=1), width=part["high"] - part["low"],
+               align="edge", color="#bdbdbd")  # fmt: skip
+    bottom.set_yscale("log")
+    bottom.set_xlabel("predicted probability")
+    bottom.set_ylabel("voxels", fontsize=7)
+    bottom.set_xlim(0, 1)
+    return _svg(fig)

@@ -6,11 +6,13 @@ from typing import IO, TYPE_CHECKING, Any
 
 from dicecli.report._cells import (
     COMPARISON_HEADERS,
+    SIZE_BIN_HEADERS,
     case_cells,
     case_headers,
     comparison_cells,
     lesion_cells,
     lesion_headers,
+    size_bin_cells,
     summary_cells,
     summary_headers,
 )
@@ -55,10 +57,18 @@ def write_table(result: RunResult, stream: IO[str], summary_only: bool = False) 
     console.print(summary)
     lesions = lesion_cells(result)
     if lesions:
-        table = _table("Lesions (summed over cases; F1, SQ, PQ, Dice: means of the cases)")
+        table = _table("Lesions (summed over cases; F1, SQ, PQ, Dice, region Dice: case means)")
         for i, header in enumerate(lesion_headers(result)):
             table.add_column(header, justify="left" if i == 0 else "right", no_wrap=i > 0)
         for row in lesions:
+            table.add_row(*(escape(cell) for cell in row))
+        console.print(table)
+    by_size = size_bin_cells(result)
+    if by_size:
+        table = _table("Lesions by size (summed over cases)")
+        for i, header in enumerate(SIZE_BIN_HEADERS):
+            table.add_column(header, justify="left" if i < 2 else "right", no_wrap=i > 0)
+        for row in by_size:
             table.add_row(*(escape(cell) for cell in row))
         console.print(table)
     comparison = comparison_cells(result)
