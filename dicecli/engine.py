@@ -183,13 +183,12 @@ def _calibration(
     from dicecli.metrics.surface import member
     from dicecli.pipeline import as_matches
     from dicecli.regions import scored_regions
-    from dicecli.values import probability_map
 
     if matches is None:
         present = {int(v) for v in tally.ref_values}
         matches = as_matches(scored_regions(options, parsed, present=present))
     ref = np.asarray(case.ref)
-    probability = np.asarray(probability_map(case.pred))
+    probability = np.asarray(case.pred.array)  # checked by the soft counting (probability_map)
     keep = None
     if options.ignore_label is not None:
         keep = ref != options.ignore_label
@@ -242,7 +241,18 @@ def _surface_stats(
     from dicecli.metrics.surface import surface_stats
 
     band = _band(grid, parsed)
-    return surface_stats(r, p, grid.spacing, options.hd_percentile, tolerance, band)
+    topology = _topology(parsed)
+    surfel = options.surface == "surfel"
+    return surface_stats(
+        r, p, grid.spacing, options.hd_percentile, tolerance, band, topology, surfel
+    )
+
+
+def _topology(parsed: ParsedOptions) -> bool:
+    """Whether ``--metrics`` asks for clDice or a Betti-number error."""
+    from dicecli.metrics.surface import TOPOLOGY
+
+    return any(m in parsed.surface for m in TOPOLOGY)
 
 
 def _band(grid: Mask, parsed: ParsedOptions) -> tuple[float, tuple[float, ...]] | None:
@@ -269,6 +279,8 @@ def _surfaces(
         parsed.nsd_tolerance,
         options.ignore_label,
         _band(case.gt, parsed),
+        _topology(parsed),
+        options.surface == "surfel",
     )
 
 

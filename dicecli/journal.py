@@ -221,6 +221,7 @@ def _types() -> dict[str, type]:
     from dicecli.metrics.calibration import CalibrationStats
     from dicecli.metrics.lesions import Lesion, LesionResult
     from dicecli.metrics.surface import SurfaceStats
+    from dicecli.metrics.topology import TopologyStats
     from dicecli.models import CaseFailure, CaseTally, Counts, JointHistogram, Match, SoftTally
 
     kinds = (
@@ -229,6 +230,7 @@ def _types() -> dict[str, type]:
         JointHistogram,
         SoftTally,
         SurfaceStats,
+        TopologyStats,
         CalibrationStats,
         LesionResult,
         Lesion,

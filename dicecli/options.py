@@ -149,6 +149,7 @@ def _lesion_settings(options: ScoreOptions, hd95: bool) -> LesionSettings:
         missed_distance=options.lesion_missed_distance,
         hd95=hd95,
         percentile=options.hd_percentile,
+        surfel=options.surface == "surfel",
     )
 
 

@@ -111,3 +111,12 @@ def test_a_commands_help_loads_no_heavy_library(command):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "Metrics: dice" in out.stdout
     assert out.stderr.strip() == "[]"
+
+
+def test_the_changelog_has_a_released_section_for_the_version():
+    from dicecli._version import __version__
+
+    changelog = Path(ROOT, "CHANGELOG.md").read_text(encoding="utf-8")
+    assert re.search(
+        rf"^## \[{re.escape(__version__)}\] - \d{{4}}-\d{{2}}-\d{{2}}$", changelog, re.M
+    )

@@ -222,6 +222,14 @@ _SCORE_OPTIONS: list[F] = [
         "pooled: percentile of both directions together (medpy, seg-metrics).",
     ),
     click.option(
+        "--surface",
+        type=click.Choice(["voxel", "surfel"]),
+        default="voxel",
+        show_default=True,
+        help="Surface metrics between surface voxels, each counted once (MONAI, Metrics "
+        "Reloaded), or between surface elements weighted by area (DeepMind surface-distance).",
+    ),
+    click.option(
         "--nsd-tolerance",
         type=Checked("dicecli.options.parse_nsd_tolerance"),
         default="1",

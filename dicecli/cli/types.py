@@ -95,8 +95,10 @@ def metrics_help() -> str:
     from dicecli.metrics.registry import names
 
     return (
-        f"Also compute surface metrics: all, or a list of {','.join(names('surface'))} "
-        f"(the overlap metrics {', '.join(names('overlap'))} are always computed)."
+        f"Also compute surface and topology metrics: all, or a list of "
+        f"{','.join(names('surface'))}; with --soft: calibration, or "
+        f"{','.join(names('calibration'))} (the overlap metrics "
+        f"{', '.join(names('overlap'))} are always computed)."
     )
 
 

@@ -53,21 +53,22 @@ def calibration_stats(y: Any, p: Any, bins: int = 20) -> CalibrationStats:
     y = np.asarray(y, dtype=bool).ravel(order="K")
     p = np.asarray(p).ravel(order="K")
     n = int(y.size)
-    visited = np.flatnonzero(y | (p != 0))
+    visited = _nonzero(y | (p != 0))
     zeros = n - int(visited.size)  # p = 0 outside the structure: no error, bottom of the ranks
     yv = y[visited]
-    pv = p[visited].astype(np.float64)
+    native = p[visited]
+    pv = native.astype(np.float64)
     positives = int(np.count_nonzero(yv))
     brier = float(np.sum((pv - yv) ** 2))
     clipped = np.clip(pv, _EPS, 1.0 - _EPS)
-    nll = float(-np.sum(np.where(yv, np.log(clipped), np.log1p(-clipped))))
+    nll = -float(np.sum(np.log(clipped[yv])) + np.sum(np.log1p(-clipped[~yv])))
     nll += zeros * -math.log1p(-_EPS)  # their p = 0 is clipped to eps as well
     index = np.minimum((pv * bins).astype(np.int64), bins - 1)
     count = np.bincount(index, minlength=bins)
     confidence = np.bincount(index, weights=pv, minlength=bins)
     hits = np.bincount(index, weights=yv, minlength=bins)
     count[0] += zeros
-    auroc, ap = _ranking(yv, pv, zeros)
+    auroc, ap = _ranking(yv, native, zeros)  # sorted in the map's own dtype
     return CalibrationStats(
         n,
         positives,
@@ -81,31 +82,44 @@ def calibration_stats(y: Any, p: Any, bins: int = 20) -> CalibrationStats:
     )
 
 
+def _nonzero(mask: Any) -> Any:
+    """Flat indices of the true voxels of a boolean array: one pass over 8-byte words, then
+    only the non-zero words are looked at (a probability map is mostly zeros)."""
+    flat = mask.view(np.uint8)
+    n = flat.size - flat.size % 8
+    words = np.flatnonzero(flat[:n].view(np.uint64))
+    candidates = np.concatenate(
+        [(words[:, None] * 8 + np.arange(8)).ravel(), np.arange(n, flat.size)]
+    )
+    return candidates[flat[candidates] != 0]
+
+
 def _ranking(y: Any, p: Any, zeros: int) -> tuple[float, float]:
-    """AUROC and average precision of the visited voxels plus ``zeros`` negatives at p = 0."""
-    positives = int(np.count_nonzero(y))
-    negatives = int(y.size) - positives + zeros
+    """AUROC and average precision of the visited voxels plus ``zeros`` negatives at p = 0.
+
+    The positives' and the negatives' probabilities are sorted apart, in their own dtype; each
+    positive's rank among the negatives (ties a half) gives AUROC, and the counts at or above
+    each distinct positive value give the precision at the thresholds where recall grows."""
+    pos = np.sort(p[y])
+    neg = np.sort(p[~y])
+    positives, negatives = int(pos.size), int(neg.size) + zeros
     if positives == 0 or negatives == 0:
         return math.nan, math.nan
-    order = np.argsort(-p, kind="stable")
-    ps, ys = p[order], y[order]
-    # groups of equal p, highest first; the zeros join the group at p = 0 (or make one)
-    starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]])
-    tp = np.add.reduceat(ys.astype(np.int64), starts)
-    fp = np.add.reduceat((~ys).astype(np.int64), starts)
-    values = ps[starts]
-    if zeros:
-        if values.size and values[-1] == 0:
-            fp[-1] += zeros
-        else:
-            tp, fp = np.r_[tp, 0], np.r_[fp, zeros]
-    # AUROC: each positive beats the negatives in lower groups, ties count a half
-    below = np.cumsum(fp[::-1])[::-1] - fp  # negatives in strictly lower groups
-    auroc = float(np.sum(tp * below + 0.5 * tp * fp)) / (positives * negatives)
-    # AP: precision at each threshold weighted by the recall it adds
-    cum_tp, cum_fp = np.cumsum(tp), np.cumsum(fp)
-    precision = cum_tp / (cum_tp + cum_fp)
-    ap = float(np.sum(precision * tp) / positives)
+    # per distinct positive value u: how many positives hold it, and the negatives below it
+    # and tied with it (the unvisited zeros lie below every u > 0 and tie with u = 0)
+    starts = np.flatnonzero(np.r_[True, pos[1:] != pos[:-1]])
+    values = pos[starts]
+    per_value = np.diff(np.r_[starts, positives]).astype(np.float64)
+    low = np.searchsorted(neg, values, side="left")
+    high = np.searchsorted(neg, values, side="right")
+    at_zero = values <= 0
+    below = low + np.where(at_zero, 0, zeros)
+    ties = high - low + np.where(at_zero, zeros, 0)
+    auroc = float(np.dot(per_value, below + 0.5 * ties)) / (positives * negatives)
+    # AP: precision over p >= u, weighted by the share of the positives at u (the recall it adds)
+    tp = positives - starts
+    fp = negatives - below
+    ap = float(np.dot(per_value, tp / (tp + fp))) / positives
     return auroc, ap
 
 

@@ -73,8 +73,11 @@ def soft_tally(ref: Any, prob: Any, xp: Any = np, chunk: int = CHUNK) -> SoftTal
         gmax = values.size - 1
     else:
         values = np.arange(gmax + 1, dtype=np.int64)
-    if xp is not np:
-        chunk = max(chunk, GPU_CHUNK)  # few large launches; the temporaries fit on any GPU
+    if xp is np:
+        counts, sums = _soft_sparse(g, p, gmax, chunk)
+        keep = counts > 0
+        return SoftTally(values[keep], counts[keep], sums[keep])
+    chunk = max(chunk, GPU_CHUNK)  # few large launches; the temporaries fit on any GPU
     counts = xp.zeros(gmax + 1, dtype=xp.int64)
     sums = xp.zeros(gmax + 1, dtype=xp.float64)
     for s in range(0, int(g.size), chunk):
@@ -84,6 +87,23 @@ def soft_tally(ref: Any, prob: Any, xp: Any = np, chunk: int = CHUNK) -> SoftTal
     counts, sums = _host(counts), _host(sums)
     keep = counts > 0
     return SoftTally(values[keep], counts[keep].astype(np.int64), sums[keep].astype(np.float64))
+
+
+def _soft_sparse(g: Any, p: Any, gmax: int, chunk: int) -> tuple[Any, Any]:
+    """On the CPU: the voxel counts per reference value from the joint histogram of the
+    reference with itself (the fast integer path), the probability sums from the non-zero
+    probabilities only, chunk by chunk (a probability map is mostly zeros)."""
+    counts = np.zeros(gmax + 1, dtype=np.int64)
+    own = joint_histogram(g, g)
+    np.add.at(counts, own.ref_values, own.counts)
+    sums = np.zeros(gmax + 1, dtype=np.float64)
+    for s in range(0, int(g.size), chunk):
+        pc = p[s : s + chunk]
+        at = np.flatnonzero(pc)
+        if at.size:
+            weights = pc[at].astype(np.float64)
+            sums += np.bincount(g[s : s + chunk][at], weights=weights, minlength=gmax + 1)
+    return counts, sums
 
 
 def _binary(g: Any, p: Any, n: int, xp: Any, chunk: int) -> Any:

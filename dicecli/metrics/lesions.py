@@ -167,7 +167,15 @@ def _iou_rule(
             box = _box(
                 np.minimum(r.low[i], p.low[j]), np.maximum(r.high[i], p.high[j]), geometry[4], 1
             )
-            hd.append(_hd95(r.mask(i, box), p.mask(j, box), geometry[0], settings.percentile))
+            hd.append(
+                _hd95(
+                    r.mask(i, box),
+                    p.mask(j, box),
+                    geometry[0],
+                    settings.percentile,
+                    settings.surfel,
+                )
+            )
     regions = [_region(sums, [i]) for i in range(1, r.n + 1)]
     lesions = [
         _lesion(
@@ -249,7 +257,7 @@ def _overlap_rule(
             )
             ref_mask = np.isin(r.crop(both), members)
             pred_mask = np.isin(p.crop(both), hits)
-            hd.append(_hd95(ref_mask, pred_mask, geometry[0], settings.percentile))
+            hd.append(_hd95(ref_mask, pred_mask, geometry[0], settings.percentile, settings.surfel))
         match = (tuple(int(h) for h in hits), iou)
         lesions.append(
             _group_lesion(number, members, r, geometry, match, "TP", dice, region=regions[-1])
@@ -289,10 +297,17 @@ def _merge(r: Parts, k: int, grown: Any, shape: tuple[int, ...]) -> list[list[in
     return sorted(groups.values())
 
 
-def _hd95(a: np.ndarray, b: np.ndarray, spacing: tuple[float, ...], percentile: float) -> float:
+def _hd95(
+    a: np.ndarray,
+    b: np.ndarray,
+    spacing: tuple[float, ...],
+    percentile: float,
+    surfel: bool = False,
+) -> float:
     from dicecli.metrics.surface import surface_metrics, surface_stats
 
-    return float(surface_metrics(surface_stats(a, b, spacing, percentile))["hd95"])
+    stats = surface_stats(a, b, spacing, percentile, surfel=surfel)
+    return float(surface_metrics(stats)["hd95"])
 
 
 def _lesion(

@@ -216,6 +216,13 @@ for _metric in (
     _distance("hd95_rp", "directed --hd-percentile distance, reference to prediction"),
     _distance("hd95_pr", "directed --hd-percentile distance, prediction to reference"),
     Metric("biou", "surface", "boundary IoU at --boundary-distance"),
+    Metric("cldice", "surface", "centreline Dice of the skeletons"),
+    Metric(
+        "betti0_error", "surface", "|b0(P) − b0(R)|, components", lower_is_better=True, digits=1
+    ),
+    Metric(
+        "betti1_error", "surface", "|b1(P) − b1(R)|, tunnels/holes", lower_is_better=True, digits=1
+    ),
     Metric("ece", "calibration", "expected calibration error", lower_is_better=True),
     Metric("ace", "calibration", "average calibration error", lower_is_better=True),
     Metric("mce", "calibration", "maximum calibration error", lower_is_better=True),

@@ -19,6 +19,9 @@ MissingPolicy = Literal["error", "zero", "skip"]
 GeometryPolicy = Literal["strict", "warn", "ignore", "resample"]
 DevicePolicy = Literal["auto", "cpu", "gpu"]
 Hd95Mode = Literal["max", "pooled"]
+#: ``--surface``: surface voxels counted once (MONAI, Metrics Reloaded) or surface elements
+#: weighted by area (DeepMind surface-distance)
+SurfaceMode = Literal["voxel", "surfel"]
 LayoutPolicy = Literal["auto", "cases", "structures"]
 #: ``--consensus``: how several raters' masks become one reference, per case and structure
 ConsensusMethod = Literal["staple", "majority", "all", "any"]
@@ -261,6 +264,7 @@ class ScoreOptions:
     metrics: str = "overlap"
     hd_percentile: float = 95.0
     hd95_mode: Hd95Mode = "max"
+    surface: SurfaceMode = "voxel"
     nsd_tolerance: str = "1"
     empty_distance: str = "nan"
     ci_resamples: int = 1000
@@ -319,6 +323,8 @@ class LesionSettings:
     missed_distance: float = 374.0
     hd95: bool = False
     percentile: float = 95.0
+    #: lesion HD95 between surface elements (``--surface surfel``)
+    surfel: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,3 +59,45 @@ def test_deepmind_weights_surfel_distances_by_area(masks):
     assert ours["assd"] == pytest.approx(theirs_assd, rel=0.25)
     assert ours["assd"] != pytest.approx(theirs_assd, rel=0.01)
     assert sd.compute_robust_hausdorff(d, 95) > ours["hd95"]
+
+
+def test_surfel_sizes_equal_deepminds_tables():
+    from dicecli.metrics.surfels import element_sizes
+
+    for spacing in ((1.0, 1.0, 1.0), (2.0, 1.0, 1.0), (0.7, 1.3, 2.9)):
+        theirs = sd.lookup_tables.create_table_neighbour_code_to_surface_area(spacing)
+        assert element_sizes(spacing) == pytest.approx(theirs, abs=1e-12)
+    for spacing in ((1.0, 1.0), (0.6, 2.2)):
+        theirs = sd.lookup_tables.create_table_neighbour_code_to_contour_length(spacing)
+        assert element_sizes(spacing) == pytest.approx(theirs, abs=1e-12)
+
+
+def deepmind(ref, pred, spacing, tolerance):
+    d = sd.compute_surface_distances(ref, pred, spacing)
+    rp, pr = sd.compute_average_surface_distance(d)
+    a_r, a_p = d["surfel_areas_gt"].sum(), d["surfel_areas_pred"].sum()
+    return {
+        "hd": sd.compute_robust_hausdorff(d, 100),
+        "hd95": sd.compute_robust_hausdorff(d, 95),
+        "assd": (rp * a_r + pr * a_p) / (a_r + a_p),
+        "masd": (rp + pr) / 2,
+        "nsd": sd.compute_surface_dice_at_tolerance(d, tolerance),
+    }
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_surfel_metrics_equal_deepminds(seed):
+    rng = np.random.default_rng(seed)
+    three = seed % 3 != 2
+    shape = (30, 26, 12) if three else (48, 40)
+    spacing = (0.8, 0.8, 2.5) if three else (0.7, 1.1)
+    ref = np.zeros(shape, bool)
+    inner = tuple(slice(4, n - 4) for n in shape)
+    ref[inner] = rng.random(ref[inner].shape) < 0.9
+    pred = np.roll(ref, int(rng.integers(-2, 3)), axis=0) ^ (rng.random(shape) < 0.02)
+    if seed == 0:
+        pred[0, :] = True  # touching the image border
+    ours = surface_metrics(surface_stats(ref, pred, spacing, tolerance=1.5, surfel=True))
+    theirs = deepmind(ref, pred, spacing, 1.5)
+    for name, value in theirs.items():
+        assert ours[name] == pytest.approx(value, abs=1e-9), name
