@@ -129,6 +129,10 @@ def main() -> None:
         for name, run in rows.items():
             results[name] += timed(run, 1)
     read = statistics.median(results["read the map (load_mask)"])
+    own = statistics.median(results["--soft --metrics calibration"]) - statistics.median(
+        results["--soft (soft Dice)"]
+    )
+    print(f"\ncalibration's own cost (with minus without): {own:.2f} s = {own / read:.2f} × read\n")
     for name, t in results.items():
         m = statistics.median(t)
         print(f"| probability map | {name} | {m:.2f} | {min(t):.2f} | {max(t):.2f} | "

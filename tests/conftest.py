@@ -80,3 +80,32 @@ def _fresh_backend_cache():
     xp._CACHE.clear()
     yield
     xp._CACHE.clear()
+
+
+#: panoptica pins older numpy, pandas and rich than dicecli uses: its peer tests run it in a
+#: venv of its own, named by this variable (``tests/peers/*.py`` are its scripts)
+PANOPTICA_PYTHON = os.environ.get("DICECLI_PANOPTICA_PYTHON")
+PANOPTICA_MARKS = [
+    pytest.mark.peers,
+    pytest.mark.skipif(
+        not PANOPTICA_PYTHON, reason="set DICECLI_PANOPTICA_PYTHON to a Python with panoptica"
+    ),
+]
+
+
+def run_panoptica(script: str, cases: dict[str, tuple[np.ndarray, np.ndarray]], folder) -> dict:
+    """Save (ref, pred) pairs to an .npz, run ``tests/peers/<script>`` with panoptica's Python
+    on it and return the JSON object it prints last."""
+    import json
+    import subprocess
+
+    path = os.path.join(str(folder), "cases.npz")
+    arrays = {
+        f"{n}_{side}": a for n, (r, p) in cases.items() for side, a in (("ref", r), ("pred", p))
+    }
+    np.savez(path, **arrays)
+    peer = os.path.join(ROOT, "tests", "peers", script)
+    done = subprocess.run(
+        [str(PANOPTICA_PYTHON), peer, path], capture_output=True, text=True, check=True
+    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))

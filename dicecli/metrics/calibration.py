@@ -53,7 +53,7 @@ def calibration_stats(y: Any, p: Any, bins: int = 20) -> CalibrationStats:
     y = np.asarray(y, dtype=bool).ravel(order="K")
     p = np.asarray(p).ravel(order="K")
     n = int(y.size)
-    visited = _nonzero(y | (p != 0))
+    visited = _visited(y, p)
     zeros = n - int(visited.size)  # p = 0 outside the structure: no error, bottom of the ranks
     yv = y[visited]
     native = p[visited]
@@ -82,45 +82,63 @@ def calibration_stats(y: Any, p: Any, bins: int = 20) -> CalibrationStats:
     )
 
 
-def _nonzero(mask: Any) -> Any:
-    """Flat indices of the true voxels of a boolean array: one pass over 8-byte words, then
-    only the non-zero words are looked at (a probability map is mostly zeros)."""
-    flat = mask.view(np.uint8)
-    n = flat.size - flat.size % 8
-    words = np.flatnonzero(flat[:n].view(np.uint64))
-    candidates = np.concatenate(
-        [(words[:, None] * 8 + np.arange(8)).ravel(), np.arange(n, flat.size)]
-    )
-    return candidates[flat[candidates] != 0]
+def _visited(y: Any, p: Any, chunk: int = 1 << 18) -> Any:
+    """Flat indices of the voxels inside the structure or with p != 0, chunk by chunk (the
+    temporaries stay in cache; a chunk of zeros outside the structure costs two passes)."""
+    found = [np.zeros(0, dtype=np.int64)]
+    for s in range(0, int(y.size), chunk):
+        hit = y[s : s + chunk] | (p[s : s + chunk] != 0)
+        if hit.any():
+            found.append(np.flatnonzero(hit) + s)
+    return np.concatenate(found)
 
 
 def _ranking(y: Any, p: Any, zeros: int) -> tuple[float, float]:
-    """AUROC and average precision of the visited voxels plus ``zeros`` negatives at p = 0.
-
-    The positives' and the negatives' probabilities are sorted apart, in their own dtype; each
-    positive's rank among the negatives (ties a half) gives AUROC, and the counts at or above
-    each distinct positive value give the precision at the thresholds where recall grows."""
-    pos = np.sort(p[y])
-    neg = np.sort(p[~y])
-    positives, negatives = int(pos.size), int(neg.size) + zeros
+    """AUROC and average precision of the visited voxels plus ``zeros`` negatives at p = 0,
+    from the positives and negatives at each distinct probability (ascending)."""
+    positives = int(np.count_nonzero(y))
+    negatives = int(y.size) - positives + zeros
     if positives == 0 or negatives == 0:
         return math.nan, math.nan
-    # per distinct positive value u: how many positives hold it, and the negatives below it
-    # and tied with it (the unvisited zeros lie below every u > 0 and tie with u = 0)
-    starts = np.flatnonzero(np.r_[True, pos[1:] != pos[:-1]])
-    values = pos[starts]
-    per_value = np.diff(np.r_[starts, positives]).astype(np.float64)
-    low = np.searchsorted(neg, values, side="left")
-    high = np.searchsorted(neg, values, side="right")
-    at_zero = values <= 0
-    below = low + np.where(at_zero, 0, zeros)
-    ties = high - low + np.where(at_zero, zeros, 0)
-    auroc = float(np.dot(per_value, below + 0.5 * ties)) / (positives * negatives)
-    # AP: precision over p >= u, weighted by the share of the positives at u (the recall it adds)
-    tp = positives - starts
-    fp = negatives - below
-    ap = float(np.dot(per_value, tp / (tp + fp))) / positives
+    values, tp, fp = _groups(y, p)
+    if zeros:  # the unvisited zeros join the group at p = 0, the lowest, or make one
+        if values.size and values[0] == 0:
+            fp[0] += zeros
+        else:
+            tp, fp = np.r_[0, tp], np.r_[zeros, fp]
+    tp, fp = tp.astype(np.float64), fp.astype(np.float64)
+    # AUROC: each positive beats the negatives of the lower groups, ties count a half
+    below = np.cumsum(fp) - fp
+    auroc = float(np.dot(tp, below + 0.5 * fp)) / (positives * negatives)
+    # AP: at each group's value u, highest first, the precision over p >= u weighted by the
+    # share of the positives at u (the recall it adds)
+    tp_at_least = np.cumsum(tp[::-1])[::-1]
+    fp_at_least = np.cumsum(fp[::-1])[::-1]
+    ap = float(np.dot(tp, tp_at_least / (tp_at_least + fp_at_least))) / positives
     return auroc, ap
+
+
+def _groups(y: Any, p: Any) -> tuple[Any, Any, Any]:
+    """The distinct values of ``p`` (ascending) with the positives and negatives at each. A
+    float32 map sorts one uint32 key per voxel, its bits (order-preserving for p >= 0) and its
+    outcome; other dtypes sort the probabilities and carry the outcomes."""
+    if p.dtype == np.float32:
+        # p in [0, 1]: its bits are below 2^30, so bits and outcome share one uint32 key
+        bits = (p + np.float32(0)).view(np.uint32)  # -0.0 becomes 0.0
+        keys = np.sort((bits << np.uint32(1)) | y.astype(np.uint32))
+        sorted_bits = keys >> np.uint32(1)
+        hits = (keys & np.uint32(1)).astype(np.int64)
+        starts = np.flatnonzero(np.r_[True, sorted_bits[1:] != sorted_bits[:-1]])
+        values = sorted_bits[starts].view(np.float32)
+    else:
+        order = np.argsort(p, kind="stable")
+        ps = p[order]
+        hits = y[order].astype(np.int64)
+        starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]])
+        values = ps[starts]
+    tp = np.add.reduceat(hits, starts)
+    fp = np.diff(np.r_[starts, hits.size]) - tp
+    return values, tp, fp
 
 
 def calibration_metrics(stats: CalibrationStats) -> dict[str, float]:

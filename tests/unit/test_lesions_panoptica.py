@@ -9,24 +9,16 @@ panoptica pins older numpy, pandas and rich than dicecli uses, so it runs in a v
 from __future__ import annotations
 
 import glob
-import json
 import os
-import subprocess
 
 import nibabel as nib
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import PANOPTICA_MARKS, ROOT, run_panoptica
 
 from dicecli.metrics.lesions import LesionSettings, evaluate_lesions
 
-PYTHON = os.environ.get("DICECLI_PANOPTICA_PYTHON")
-pytestmark = [
-    pytest.mark.peers,
-    pytest.mark.skipif(
-        not PYTHON, reason="set DICECLI_PANOPTICA_PYTHON to a Python with panoptica"
-    ),
-]
+pytestmark = PANOPTICA_MARKS
 
 
 def cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -58,14 +50,7 @@ def cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 def test_counts_and_quality_equal_panoptica(tmp_path):
     data = cases()
-    path = tmp_path / "cases.npz"
-    np.savez(
-        path,
-        **{f"{n}_{side}": a for n, (r, p) in data.items() for side, a in (("ref", r), ("pred", p))},
-    )
-    script = os.path.join(ROOT, "tests", "peers", "panoptica_run.py")
-    done = subprocess.run([PYTHON, script, str(path)], capture_output=True, text=True, check=True)
-    peer = json.loads(done.stdout.strip().splitlines()[-1])
+    peer = run_panoptica("panoptica_run.py", data, tmp_path)
     grid = ((1.0, 1.0, 1.0), (0.0, 0.0, 0.0), tuple(np.eye(3).ravel()))
     for name, (ref, pred) in data.items():
         ours = evaluate_lesions(ref, pred, *grid, LesionSettings())

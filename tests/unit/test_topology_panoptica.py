@@ -8,24 +8,14 @@ panoptica pins older numpy, pandas and rich than dicecli uses, so it runs in a v
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import PANOPTICA_MARKS, run_panoptica
 from scipy import ndimage
 
 from dicecli.metrics.surface import surface_metrics, surface_stats
 
-PYTHON = os.environ.get("DICECLI_PANOPTICA_PYTHON")
-pytestmark = [
-    pytest.mark.peers,
-    pytest.mark.skipif(
-        not PYTHON, reason="set DICECLI_PANOPTICA_PYTHON to a Python with panoptica"
-    ),
-]
+pytestmark = PANOPTICA_MARKS
 
 
 def cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -47,14 +37,7 @@ def cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 def test_cldice_equals_panopticas_cldsc(tmp_path):
     data = cases()
-    path = tmp_path / "cases.npz"
-    np.savez(
-        path,
-        **{f"{n}_{side}": a for n, (r, p) in data.items() for side, a in (("ref", r), ("pred", p))},
-    )
-    script = os.path.join(ROOT, "tests", "peers", "panoptica_cldice.py")
-    done = subprocess.run([PYTHON, script, str(path)], capture_output=True, text=True, check=True)
-    peer = json.loads(done.stdout.strip().splitlines()[-1])
+    peer = run_panoptica("panoptica_cldice.py", data, tmp_path)
     for name, (ref, pred) in data.items():
         stats = surface_stats(ref, pred, (1.0,) * ref.ndim, topology=True)
         assert surface_metrics(stats)["cldice"] == pytest.approx(peer[name], abs=1e-12), name
