@@ -262,6 +262,27 @@ def _nothing_to_score(pred: Any, gt: Any, pairs: Any, pairing: Pairing) -> str:
     )
 
 
+def _erased_skeletons(tallies: list[CaseTally], regions: Any) -> tuple[str, ...]:
+    """One warning naming the structures whose skeleton the thinning erased (clDice NaN)."""
+    from dicecli.metrics.topology import skeleton_erased
+
+    names = {r.key: r.name for r in regions}
+    hits = [
+        (t.case, names.get(key, key))
+        for t in tallies
+        for key, stats in t.surfaces.items()
+        if getattr(stats, "topology", None) is not None and skeleton_erased(stats.topology)
+    ]
+    if not hits:
+        return ()
+    shown = ", ".join(f"{case} {name}" for case, name in hits[:5])
+    more = f" and {len(hits) - 5} more" if len(hits) > 5 else ""
+    return (
+        f"cldice is NaN for {len(hits)} structure(s) whose skeleton the thinning erases "
+        f"(compact blobs: {shown}{more}): clDice scores tubular structures",
+    )
+
+
 def _one_sided(cases: Any) -> tuple[str, ...]:
     """One warning per side naming the structures that side lacks in some cases: scored there
     as an empty mask (a missed or an invented structure), which the rows say (``absent``)."""
@@ -326,7 +347,7 @@ def _result(
     matches = [m for t in tallies for m in t.matches]
     regions = scored_regions(opts, parsed, present=run_values(tallies), matches=matches)
     cases = case_rows(tallies, regions, opts)
-    one_sided = _one_sided(cases)
+    one_sided = _one_sided(cases) + _erased_skeletons(tallies, regions)
     return RunResult(
         cases=cases,
         summary=summarise(cases, regions, opts.ci_resamples),

@@ -146,11 +146,11 @@ def test_empty_masks():
 
 def test_the_cli_scores_topology_per_label_and_merged(runner, tmp_path):
     ref = np.zeros((24, 24, 10), np.uint8)
-    ref[2:22, 4:7, 2:8] = 1  # a vessel
-    ref[2:22, 14:17, 2:8] = 2  # another
-    ref[3:5, 7:14, 2:8] = ref[12:15, 7:14, 2:8] = 1  # bridges: one loop in the merged mask
+    ref[2:22, 4:7, 2:7] = 1  # a vessel (3 x 5 voxels across: odd, so thinning keeps a line)
+    ref[2:22, 14:17, 2:7] = 2  # another
+    ref[3:5, 7:14, 2:7] = ref[12:15, 7:14, 2:7] = 1  # bridges: one loop in the merged mask
     pred = ref.copy()
-    pred[8:10, 14:17, 2:8] = 0  # the second vessel cut in two between the bridges
+    pred[8:10, 14:17, 2:7] = 0  # the second vessel cut in two between the bridges
     for side, array in (("p", pred), ("g", ref)):
         (tmp_path / side).mkdir()
         write_nifti(str(tmp_path / side / "c.nii.gz"), array, (0.5, 0.5, 1.0))
@@ -167,3 +167,18 @@ def test_the_cli_scores_topology_per_label_and_merged(runner, tmp_path):
     assert rows["b"]["betti0_error"] == 1.0
     assert rows["both"]["betti1_error"] == 1.0  # the cut opens the loop
     assert rows["a"]["cldice"] == 1.0
+
+
+def test_an_erased_skeleton_makes_cldice_undefined_not_zero(runner, tmp_path):
+    cube = np.zeros((14, 14, 14), bool)
+    cube[3:11, 3:11, 3:11] = True  # scikit-image's 3-D thinning erases an 8x8x8 cube whole
+    assert not topology_stats(cube, cube).skeleton_ref
+    assert math.isnan(metrics(cube, cube)["cldice"])  # TopCoW's script would give 0
+    assert metrics(cube, cube)["betti0_error"] == 0.0
+    for side in ("p", "g"):
+        (tmp_path / side).mkdir()
+        write_nifti(str(tmp_path / side / "c.nii.gz"), cube.astype(np.uint8))
+    result = runner.invoke(cli, ["score", str(tmp_path / "p"), str(tmp_path / "g"),
+                                 "--metrics", "cldice", "--no-progress"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "cldice is NaN for 1 structure(s) whose skeleton the thinning erases" in result.output
