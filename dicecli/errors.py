@@ -56,6 +56,20 @@ class BackendUnavailableError(DiceCliError):
     exit_code = ExitCode.BACKEND_UNAVAILABLE
 
 
+#: What pydicom and highdicom raise on a header whose values cannot be what DICOM says (text
+#: where a number goes, a sequence too short, an element of an unknown value representation):
+#: the readers turn these into one-line errors naming the file.
+MALFORMED_HEADER: tuple[type[Exception], ...] = (
+    AttributeError,
+    TypeError,
+    ValueError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    NotImplementedError,
+)
+
+
 def first_line(error: BaseException) -> str:
     """The first line of a library exception's message (its type's name when it has none), for
     the ``(reason)`` part of a one-line error."""

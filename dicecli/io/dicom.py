@@ -14,7 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from dicecli.errors import DiceCliError, MaskReadError, UnsupportedFormatError, first_line
+from dicecli.errors import (
+    MALFORMED_HEADER,
+    DiceCliError,
+    MaskReadError,
+    UnsupportedFormatError,
+    first_line,
+)
 from dicecli.io._limits import ReadOptions, check_voxels
 from dicecli.models import Mask
 
@@ -50,21 +56,19 @@ def read_series(
         return _read_series(path, options, images_only)
     except DiceCliError:
         raise
-    except (
-        AttributeError,
-        TypeError,
-        ValueError,
-        KeyError,
-        IndexError,
-        OverflowError,
-        NotImplementedError,
-        np.linalg.LinAlgError,
-        struct.error,
-    ) as e:
+    except _MALFORMED_SERIES as e:
         raise MaskReadError(
             f"{path}: a malformed DICOM header ({type(e).__name__}: {first_line(e)}); "
             "re-export the series"
         ) from e
+
+
+#: a header of the series that cannot be what DICOM says, a singular orientation, a cut file
+_MALFORMED_SERIES: tuple[type[Exception], ...] = (
+    *MALFORMED_HEADER,
+    np.linalg.LinAlgError,
+    struct.error,
+)
 
 
 def _read_series(

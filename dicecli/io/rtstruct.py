@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from dicecli.errors import DiceCliError, MaskReadError, first_line
+from dicecli.errors import MALFORMED_HEADER, DiceCliError, MaskReadError, first_line
 from dicecli.io._limits import ReadOptions
 from dicecli.io._reference import find_series
 from dicecli.io._segments import dicom_ids, segments_mask
@@ -27,15 +27,7 @@ def read_rtstruct(path: str, options: ReadOptions) -> Mask:
         return _read(path, options)
     except DiceCliError:
         raise
-    except (
-        AttributeError,
-        TypeError,
-        ValueError,
-        KeyError,
-        IndexError,
-        OverflowError,
-        NotImplementedError,  # pydicom: an element of an unknown value representation
-    ) as e:
+    except MALFORMED_HEADER as e:
         raise MaskReadError(
             f"{path}: a malformed RT Structure Set ({type(e).__name__}: {first_line(e)}); "
             "re-export it"
