@@ -21,7 +21,12 @@ from typing import Any
 import numpy as np
 
 from dicecli.metrics.nearest import indices, nearest_distances
-from dicecli.metrics.topology import TopologyStats
+from dicecli.metrics.topology import (
+    EMPTY_TOPOLOGY,
+    TopologyStats,
+    topology_metrics,
+    topology_stats,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +120,6 @@ def surface_stats(
     """Distances between the surfaces of two boolean masks of the same grid (``surfel``:
     between surface elements, weighted by area, ``metrics.surfels``); with ``band`` (width,
     sampling), their boundary IoU too; with ``topology``, skeletons and Betti numbers."""
-    from dicecli.metrics.topology import EMPTY_TOPOLOGY, topology_stats
-
     box = crop_box(ref, pred)
     if box is None:
         return dataclasses.replace(
@@ -212,8 +215,6 @@ def surface_metrics(
 ) -> dict[str, Any]:
     """hd, hd95, assd, masd and nsd from the stats; ``empty_distance`` when either surface is
     empty, and NSD ``empty_nsd`` when both are (0 when only one is)."""
-    from dicecli.metrics.topology import EMPTY_TOPOLOGY, topology_metrics
-
     biou = stats.biou
     both_empty = stats.n_ref == stats.n_pred == 0
     if both_empty:

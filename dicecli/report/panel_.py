@@ -112,10 +112,10 @@ def reading(result: PanelResult) -> list[str]:
 
 
 def write_table(result: PanelResult, stream: IO[str], summary_only: bool = False) -> None:
-    from rich import box
     from rich.console import Console
     from rich.markup import escape
-    from rich.table import Table
+
+    from dicecli.report._console import print_lines, print_table
 
     console = Console(file=stream, width=None if stream.isatty() else 220, highlight=False)
     console.print(escape(describe(result)))
@@ -123,19 +123,8 @@ def write_table(result: PanelResult, stream: IO[str], summary_only: bool = False
     if result.model is not None and not summary_only and result.band:
         tables.append((f"Inter-rater band: each pair's mean {result.metric}", band_cells(result)))
     for title, (headers, body) in tables:
-        console.print()
-        console.print(escape(title), style="bold")
-        table = Table(box=box.SIMPLE_HEAD, show_edge=False, collapse_padding=True, pad_edge=False)
-        for k, header in enumerate(headers):
-            table.add_column(escape(header), justify="left" if k == 0 else "right")
-        for line in body:
-            table.add_row(*(escape(c) for c in line))
-        console.print(table)
-    lines = reading(result)
-    if lines:
-        console.print()
-    for text in lines:
-        console.print(escape(text))
+        print_table(console, title, headers, body)
+    print_lines(console, reading(result))
     if result.gate is not None:
         console.print()
         for text in gate_lines(result):

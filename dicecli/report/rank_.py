@@ -140,28 +140,17 @@ def robustness(result: RankResult) -> list[str]:
 
 
 def write_table(result: RankResult, stream: IO[str]) -> None:
-    from rich import box
     from rich.console import Console
     from rich.markup import escape
-    from rich.table import Table
+
+    from dicecli.report._console import print_lines, print_table
 
     console = Console(file=stream, width=None if stream.isatty() else 200, highlight=False)
     console.print(escape(f"Ranking: {describe(result)}"))
     for title, rows, consensus in leaderboards(result):
-        console.print()
-        console.print(escape(title), style="bold")
-        table = Table(box=box.SIMPLE_HEAD, show_edge=False, collapse_padding=True, pad_edge=False)
         headers, body = cells(result, rows, consensus)
-        for k, header in enumerate(headers):
-            table.add_column(escape(header), justify="left" if k == 1 else "right")
-        for cells_ in body:
-            table.add_row(*(escape(c) for c in cells_))
-        console.print(table)
-    lines = robustness(result)
-    if lines:
-        console.print()
-    for text in lines:
-        console.print(escape(text))
+        print_table(console, title, headers, body, text_column=1)
+    print_lines(console, robustness(result))
 
 
 def write_csv(result: RankResult, stream: IO[str]) -> None:
