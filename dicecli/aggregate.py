@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from dicecli import exact
 from dicecli.metrics import (
     dice_from_totals,
     empty_situation,
@@ -128,7 +129,7 @@ def case_rows(
     lesions = lesion_columns(options)
     worst = parse_worst(options.worst) if options.worst else {}
     rows: list[dict[str, Any]] = []
-    for t in tallies:
+    for t in sorted(tallies, key=lambda t: t.case):  # by case id: the order given changes nothing
         matched = {m.key: m for m in t.matches}
         for region in regions:
             counts, sides = _region_counts(t, region, matched, options.ignore_label)
@@ -362,9 +363,7 @@ def summarise(
             "label": region.name,
             "values": region.spec,
             "n": len(part),
-            "pooled_dice": dice_from_totals(
-                float(part["tp"].sum()), float(part["fp"].sum()), float(part["fn"].sum())
-            ),
+            "pooled_dice": dice_from_totals(*(_total(part[c]) for c in ("tp", "fp", "fn"))),
             "n_both_empty": int((part["empty"] == "both").sum()),
             "n_ref_empty": int((part["empty"] == "reference").sum()),
             "n_pred_empty": int((part["empty"] == "prediction").sum()),
@@ -384,19 +383,27 @@ def summarise(
     return pd.DataFrame(out, columns=list(summary_columns(extra, lesions)))
 
 
+def _total(column: pd.Series) -> float:
+    """A count column's total: an integer sum, or (soft counts) an exactly rounded one."""
+    if column.dtype.kind in "iu":
+        return float(sum(int(v) for v in column))
+    return exact.fsum(column.to_numpy(dtype=float))
+
+
 def _stats(metric: str, values: np.ndarray, resamples: int) -> dict[str, float]:
+    """Every statistic exact and independent of the values' order (``dicecli.exact``)."""
     valid = values[~np.isnan(values)]
     if valid.size == 0:
         stats = dict.fromkeys(STATS[1:], math.nan)
     else:
         low, high = bootstrap_ci(valid, resamples)
-        q1, median, q3 = np.percentile(valid, [25, 50, 75])
+        q1, median, q3 = exact.quantiles(valid, [0.25, 0.5, 0.75])
         stats = {
-            "mean": float(valid.mean()),
-            "std": float(valid.std(ddof=1)) if valid.size > 1 else math.nan,
-            "median": float(median),
-            "q1": float(q1),
-            "q3": float(q3),
+            "mean": exact.mean(valid),
+            "std": exact.std(valid, ddof=1),
+            "median": median,
+            "q1": q1,
+            "q3": q3,
             "min": float(valid.min()),
             "max": float(valid.max()),
             "ci_low": low,
@@ -407,11 +414,9 @@ def _stats(metric: str, values: np.ndarray, resamples: int) -> dict[str, float]:
 
 def bootstrap_ci(values: np.ndarray, resamples: int, level: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean: the (1-level)/2 and (1+level)/2 quantiles of
-    the means of ``resamples`` resamples with replacement (seeded, so reports are reproducible)."""
+    the exact means of ``resamples`` resamples with replacement of the sorted finite values
+    (seeded, so reports are reproducible, and independent of the values' order)."""
     finite = values[np.isfinite(values)]
     if resamples <= 0 or finite.size < 2:
         return math.nan, math.nan
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    means = finite[rng.integers(0, finite.size, (resamples, finite.size))].mean(axis=1)
-    low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
-    return float(low), float(high)
+    return exact.bootstrap_interval(finite, resamples, BOOTSTRAP_SEED, level)

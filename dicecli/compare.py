@@ -115,6 +115,7 @@ def paired_statistics(
 ) -> dict[str, float | int]:
     """n, means, mean and median difference (B − A), its bootstrap interval, Wilcoxon p, and
     wins/ties/losses of B (better = higher, or lower for distances)."""
+    from dicecli import exact
     from dicecli.aggregate import bootstrap_ci
 
     diff = vb - va
@@ -124,10 +125,10 @@ def paired_statistics(
     better = -diff if lower_is_better(metric) else diff
     return {
         "n": n,
-        "mean_a": float(va.mean()) if n else nan,
-        "mean_b": float(vb.mean()) if n else nan,
-        "mean_diff": float(diff.mean()) if n else nan,
-        "median_diff": float(np.median(diff)) if n else nan,
+        "mean_a": exact.mean(va) if n else nan,
+        "mean_b": exact.mean(vb) if n else nan,
+        "mean_diff": exact.mean(diff) if n else nan,
+        "median_diff": exact.median(diff) if n else nan,
         "ci_low": low,
         "ci_high": high,
         "wilcoxon_p": wilcoxon_p(diff),

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dicecli import exact
 from dicecli.errors import DiceCliError, UsageError
 from dicecli.metrics.registry import lower_is_better
 from dicecli.models import (
@@ -85,7 +86,7 @@ def evaluate_gate(
             values[metric].to_numpy(dtype=float), settings.gate_empty, metric
         )
         skipped[name] = n_skipped
-        mean = float(np.mean(gated)) if gated.size else math.nan
+        mean = exact.mean(gated) if gated.size else math.nan
         if name in thresholds:
             limit = thresholds[name]
             rules.append(f"{name} mean {metric} {_bound(metric)} {limit:g}")
@@ -173,7 +174,7 @@ def _regression(
         )
         if not before.size or not now.size:
             continue
-        item = LabelComparison(name, float(before.mean()), float(now.mean()))
+        item = LabelComparison(name, exact.mean(before), exact.mean(now))
         comparison.append(item)
         drop = -item.delta if not lower_is_better(metric) else item.delta
         if settings.max_drop is not None and drop > settings.max_drop:

@@ -236,14 +236,28 @@ def _consensus(
     task_ranks: list[tuple[float, np.ndarray, np.ndarray | None]], settings: RankSettings
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The weighted mean rank over the tasks (per submission), and its ranks per resample
-    (None unless every task was resampled)."""
+    (None unless every task was resampled); exact, and ranked on the exact means."""
     weights = np.array([w for w, _, _ in task_ranks])
-    full = np.average(np.stack([r for _, r, _ in task_ranks]), axis=0, weights=weights)
+    full, _ = _weighted_mean_ranks(weights, np.stack([r for _, r, _ in task_ranks])[:, None, :])
     boots = [b for _, _, b in task_ranks if b is not None]
     if len(boots) < len(task_ranks):
-        return full, None
-    mean = np.tensordot(weights, np.stack(boots), axes=1) / weights.sum()
-    return full, _rank(mean, settings)
+        return full[0], None
+    _, keys = _weighted_mean_ranks(weights, np.stack(boots))
+    return full[0], _rank(keys, settings)
+
+
+def _weighted_mean_ranks(weights: np.ndarray, ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """sum_t w_t ranks[t] / sum_t w_t (ranks: tasks x resamples x submissions, multiples of
+    one half), each rounded once, and keys that order as the exact values do."""
+    from dicecli import exact
+
+    _, rows, subs = ranks.shape
+    doubled = np.rint(2 * ranks).astype(np.int64).reshape(len(weights), -1).T  # exact: halves
+    numerators, _ = exact.weighted_sums(doubled, weights)  # units of 2**shift, as the weights'
+    denominator = 2 * sum(exact.scaled(weights)[0])
+    scores = np.array([n / denominator for n in numerators]).reshape(rows, subs)
+    keys = [numerators[r * subs : (r + 1) * subs] for r in range(rows)]
+    return scores, exact.order_codes(keys)
 
 
 def _frequencies(

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dicecli import exact
 from dicecli.models.rank import RankSettings
 
 
@@ -41,17 +42,18 @@ def scores_and_ranks(
     larger_better: bool,
     worst: float | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(scores, ranks), each resamples x submissions, of one task under ``settings.scheme``."""
+    """(scores, ranks), each resamples x submissions, of one task under ``settings.scheme``.
+    Means are exact and ranked on their exact values (``dicecli.exact``)."""
     if settings.scheme == "rank-then-aggregate":
         case_ranks = per_case_ranks(values, settings, larger_better, worst)
-        scores = aggregate(case_ranks, weights, settings.aggregate)
-        return scores, rank(scores, False, settings.ties)
+        scores, keys = aggregate_keyed(case_ranks, weights, settings.aggregate)
+        return scores, rank(keys, False, settings.ties)
     full = filled(values, settings, worst)
     if settings.scheme == "test-then-rank":
         scores = significance_shares(full, weights, settings, larger_better)[0]
         return scores, rank(scores, True, settings.ties)
-    scores = aggregate(full, weights, settings.aggregate)
-    return scores, rank(scores, larger_better, settings.ties)
+    scores, keys = aggregate_keyed(full, weights, settings.aggregate)
+    return scores, rank(keys, larger_better, settings.ties)
 
 
 def rank(scores: np.ndarray, larger_better: bool, ties: str) -> np.ndarray:
@@ -86,19 +88,64 @@ def per_case_ranks(
 
 def aggregate(values: np.ndarray, weights: np.ndarray, how: str) -> np.ndarray:
     """Each column's weighted aggregate (resamples x submissions); NaN values left out."""
-    present = ~np.isnan(values)
+    return aggregate_keyed(values, weights, how)[0]
+
+
+def aggregate_keyed(
+    values: np.ndarray, weights: np.ndarray, how: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The aggregates (resamples x submissions) and keys that rank exactly as the exact
+    aggregates do: a mean is the exact weighted sum over the exact total weight, rounded once
+    for the score, compared unrounded for the ranks; a quantile is its own key."""
     if how == "mean":
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.asarray((weights @ np.where(present, values, 0.0)) / (weights @ present))
+        return _exact_means(values, weights)
     quantile = {"median": 0.5, "min": 0.0, "max": 1.0}.get(how)
     if quantile is None:
         quantile = float(how.removeprefix("q"))
+    present = ~np.isnan(values)
     out = np.empty((weights.shape[0], values.shape[1]))
     for s in range(values.shape[1]):
         out[:, s] = _weighted_quantile(
             values[present[:, s], s], weights[:, present[:, s]], quantile
         )
-    return out
+    return out, out
+
+
+def _exact_means(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from fractions import Fraction
+
+    present = ~np.isnan(values)
+    counts = np.asarray(weights).astype(np.int64)
+    n_rows, n_subs = counts.shape[0], values.shape[1]
+    numerators: list[list[int]] = []
+    totals: list[list[int]] = []
+    scores = np.full((n_rows, n_subs), np.nan)
+    shift = exact.scaled(values[present])[1]  # one scale for every submission of the task
+    for s in range(n_subs):
+        column = values[present[:, s], s]
+        nums, own = exact.weighted_sums(counts[:, present[:, s]], column)
+        nums = [n << (own - shift) for n in nums] if own != shift and any(nums) else nums
+        total = counts[:, present[:, s]].sum(axis=1).tolist()
+        numerators.append(nums)
+        totals.append(total)
+        for r in range(n_rows):
+            if total[r]:
+                scores[r, s] = exact.ratio(nums[r], total[r], shift)
+    keys: list[list[int | Fraction | None]] = []
+    for r in range(n_rows):
+        row_totals = {totals[s][r] for s in range(n_subs) if totals[s][r]}
+        same = len(row_totals) == 1
+        keys.append(
+            [
+                None
+                if not totals[s][r]
+                else numerators[s][r]
+                if same
+                else Fraction(numerators[s][r], totals[s][r])
+                for s in range(n_subs)
+            ]
+        )
+    return scores, exact.order_codes(keys)
 
 
 def _weighted_quantile(column: np.ndarray, weights: np.ndarray, q: float) -> np.ndarray:

@@ -21,9 +21,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from dicecli import exact
 from dicecli.metrics import registry
 from dicecli.metrics.registry import lower_is_better
 from dicecli.models import GateSettings, Region, RunResult, ScoreOptions
@@ -122,14 +122,14 @@ def _per_case(
     if model:
         rows = pd.concat(model, ignore_index=True)
         grouped = rows.groupby(keys, sort=False)
-        stats = grouped[list(metrics)].agg(["mean", "min", "max"])
+        stats = grouped[list(metrics)].agg([mean, "min", "max"])
         stats.columns = [f"{c[0]}_{c[1]}" for c in stats.columns]
         stats.insert(0, "n_raters", grouped.size())
         frames.append(stats)
     pairs = [run.cases for run in band.values() if not run.cases.empty]
     if pairs and metric in pairs[0].columns:
         rows = pd.concat(pairs, ignore_index=True)
-        stats = rows.groupby(keys, sort=False)[metric].agg(["mean", "min", "max"])
+        stats = rows.groupby(keys, sort=False)[metric].agg([mean, "min", "max"])
         stats.columns = [f"band_{metric}_{s}" for s in stats.columns]
         frames.append(stats)
     if not frames:
@@ -229,7 +229,7 @@ def _summary(
             if not math.isnan(value):
                 pair_means.append(value)
         row["n_pairs"] = len(pair_means)
-        row["band_median"] = float(np.median(pair_means)) if pair_means else math.nan
+        row["band_median"] = exact.median(pair_means) if pair_means else math.nan
         row["band_min"] = min(pair_means, default=math.nan)
         row["band_max"] = max(pair_means, default=math.nan)
         if "model_mean" in row:
@@ -251,9 +251,14 @@ def _values(run: RunResult, label: str, metric: str) -> pd.Series:
     return cases.loc[cases["label"] == label, metric].astype(float)
 
 
+def mean(values: pd.Series) -> float:
+    """The exact mean of a column (pandas' ``agg`` names the column after this function)."""
+    return exact.mean(values.to_numpy(dtype=float))
+
+
 def _mean(values: pd.Series) -> float:
     finite = values.dropna()
-    return float(finite.mean()) if len(finite) else math.nan
+    return exact.mean(finite.to_numpy(dtype=float)) if len(finite) else math.nan
 
 
 def _gate(

@@ -9,6 +9,7 @@ import math
 from typing import IO, TYPE_CHECKING, Any, TypedDict
 
 from dicecli._version import __version__
+from dicecli.exact import SUMMATION
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -60,7 +61,8 @@ def build_report(result: RunResult) -> JsonReport:
         "notes": list(result.notes),
         "skipped": list(result.skipped),
         "unmatched_predictions": list(result.unmatched_predictions),
-        "settings": result.settings,
+        # how every aggregate was summed (dicecli.exact): the same bits on every machine
+        "settings": {**result.settings, "summation": {"value": SUMMATION, "source": "dicecli"}},
         "gate": _gate(result),
         "lesions": _records(result.lesions) if result.lesions is not None else None,
         "lesion_bins": _records(result.lesion_bins) if result.lesion_bins is not None else None,
