@@ -53,11 +53,6 @@ def ratio(numerator: int, denominator: int, shift: int) -> float:
     return numerator / (denominator << -shift)
 
 
-def fraction(numerator: int, denominator: int, shift: int) -> Fraction:
-    """numerator * 2**shift / denominator, exactly."""
-    return Fraction(numerator, denominator) * (Fraction(2) ** shift)
-
-
 def mean(values: Iterable[float] | np.ndarray) -> float:
     """The exactly rounded mean of the values (NaN without any); +-inf where one is infinite."""
     array = np.asarray(values, dtype=np.float64).ravel()
@@ -103,16 +98,21 @@ def quantiles(values: Iterable[float] | np.ndarray, qs: Sequence[float]) -> list
     return [_interpolate(ordered.tolist(), q) for q in qs]
 
 
-def _interpolate(ordered: Sequence[float], q: float) -> float:
-    position = Fraction(q) * (len(ordered) - 1)
+def _position(q: float, n: int) -> tuple[int, int, Fraction]:
+    """Type 7: the q-quantile of n sorted values lies between these two (0-based), this far."""
+    position = Fraction(q) * (n - 1)
     low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
+    return low, min(low + 1, n - 1), position - low
+
+
+def _interpolate(ordered: Sequence[float], q: float) -> float:
+    low, high, part = _position(q, len(ordered))
     a, b = ordered[low], ordered[high]
-    if a == b or position == low:
+    if a == b or not part:
         return float(a)
     if not (math.isfinite(a) and math.isfinite(b)):
-        return float(a + (b - a) * float(position - low))
-    return float(Fraction(a) + (position - low) * (Fraction(b) - Fraction(a)))
+        return float(a + (b - a) * float(part))
+    return float(Fraction(a) + part * (Fraction(b) - Fraction(a)))
 
 
 def median(values: Iterable[float] | np.ndarray) -> float:
@@ -168,11 +168,9 @@ def bootstrap_interval(
 
 
 def _quantile_of_sorted(numerators: Sequence[int], q: float, n: int, shift: int) -> float:
-    position = Fraction(q) * (len(numerators) - 1)
-    low = math.floor(position)
-    high = min(low + 1, len(numerators) - 1)
+    low, high, part = _position(q, len(numerators))
     a, b = numerators[low], numerators[high]
-    exact = a + (position - low) * (b - a)  # a Fraction in units of 2**shift / n
+    exact = a + part * (b - a)  # a Fraction in units of 2**shift / n
     return ratio(exact.numerator, exact.denominator * n, shift)
 
 
@@ -192,7 +190,6 @@ def order_codes(keys: Sequence[Sequence[Fraction | int | None]]) -> np.ndarray:
 __all__ = [
     "SUMMATION",
     "bootstrap_interval",
-    "fraction",
     "fsum",
     "mean",
     "median",

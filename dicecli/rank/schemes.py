@@ -86,17 +86,13 @@ def per_case_ranks(
     return np.where(missing, worst_rank[:, None], ranks)
 
 
-def aggregate(values: np.ndarray, weights: np.ndarray, how: str) -> np.ndarray:
-    """Each column's weighted aggregate (resamples x submissions); NaN values left out."""
-    return aggregate_keyed(values, weights, how)[0]
-
-
 def aggregate_keyed(
     values: np.ndarray, weights: np.ndarray, how: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The aggregates (resamples x submissions) and keys that rank exactly as the exact
-    aggregates do: a mean is the exact weighted sum over the exact total weight, rounded once
-    for the score, compared unrounded for the ranks; a quantile is its own key."""
+    """Each column's weighted aggregate (resamples x submissions; NaN values left out) and keys
+    that rank exactly as the exact aggregates do: a mean is the exact weighted sum over the
+    exact total weight, rounded once for the score, compared unrounded for the ranks; a
+    quantile is its own key."""
     if how == "mean":
         return _exact_means(values, weights)
     quantile = {"median": 0.5, "min": 0.0, "max": 1.0}.get(how)

@@ -216,15 +216,15 @@ def _summary(
         model_column = f"{metric}_mean"
         if runs and model_column in mine.columns:
             row["n_cases"] = int(mine[model_column].notna().sum())
-            row["model_mean"] = _mean(mine[model_column])
+            row["model_mean"] = mean(mine[model_column])
             for name in raters:
                 if name in runs:
-                    row[f"vs {name}"] = _mean(_values(runs[name], label, metric))
+                    row[f"vs {name}"] = mean(_values(runs[name], label, metric))
             if CONSENSUS in runs:
-                row["consensus_mean"] = _mean(_values(runs[CONSENSUS], label, metric))
+                row["consensus_mean"] = mean(_values(runs[CONSENSUS], label, metric))
         pair_means = []
         for (a, b), run in band.items():
-            value = _mean(_values(run, label, metric))
+            value = mean(_values(run, label, metric))
             row[f"{b} vs {a}"] = value
             if not math.isnan(value):
                 pair_means.append(value)
@@ -235,7 +235,7 @@ def _summary(
         if "model_mean" in row:
             row["position"] = position(row["model_mean"], row["band_min"], row["band_max"])
         kappas = agreement.loc[agreement["label"] == label, "fleiss_kappa"].astype(float)
-        row["fleiss_kappa"] = _mean(kappas)
+        row["fleiss_kappa"] = mean(kappas)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -252,13 +252,9 @@ def _values(run: RunResult, label: str, metric: str) -> pd.Series:
 
 
 def mean(values: pd.Series) -> float:
-    """The exact mean of a column (pandas' ``agg`` names the column after this function)."""
+    """The exact mean of a column's values that are not NaN (NaN without any); pandas' ``agg``
+    names the column after this function."""
     return exact.mean(values.to_numpy(dtype=float))
-
-
-def _mean(values: pd.Series) -> float:
-    finite = values.dropna()
-    return exact.mean(finite.to_numpy(dtype=float)) if len(finite) else math.nan
 
 
 def _gate(
